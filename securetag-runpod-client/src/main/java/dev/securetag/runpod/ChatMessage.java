@@ -1,0 +1,27 @@
+package dev.securetag.runpod;
+
+import java.util.Objects;
+
+/** One chat turn for {@link OllamaClient#chat} and {@link OpenAiCompatibleClient#chat}: role and text content. */
+public record ChatMessage(String role, String content) {
+
+  public ChatMessage {
+    Objects.requireNonNull(role, "role");
+    Objects.requireNonNull(content, "content");
+    if (role.isBlank()) {
+      throw new IllegalArgumentException("ChatMessage.role must not be blank");
+    }
+  }
+
+  public static ChatMessage system(String content) {
+    return new ChatMessage("system", content);
+  }
+
+  public static ChatMessage user(String content) {
+    return new ChatMessage("user", content);
+  }
+
+  public static ChatMessage assistant(String content) {
+    return new ChatMessage("assistant", content);
+  }
+}

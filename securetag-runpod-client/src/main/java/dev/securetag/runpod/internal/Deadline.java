@@ -1,0 +1,43 @@
+package dev.securetag.runpod.internal;
+
+import java.time.Duration;
+
+/** A point in monotonic time by which a whole operation must finish. */
+public final class Deadline {
+  private final long deadlineNanos;
+  private final Duration total;
+
+  private Deadline(Duration total) {
+    this.total = total;
+    this.deadlineNanos = System.nanoTime() + saturatedNanos(total);
+  }
+
+  public static Deadline after(Duration d) {
+    return new Deadline(d);
+  }
+
+  private static long saturatedNanos(Duration d) {
+    try {
+      return d.toNanos();
+    } catch (ArithmeticException e) {
+      return Long.MAX_VALUE / 4;
+    }
+  }
+
+  public long remainingNanos() {
+    return deadlineNanos - System.nanoTime();
+  }
+
+  public Duration remaining() {
+    return Duration.ofNanos(Math.max(0, remainingNanos()));
+  }
+
+  public boolean expired() {
+    return remainingNanos() <= 0;
+  }
+
+  /** The budget this deadline was created with. */
+  public Duration total() {
+    return total;
+  }
+}

@@ -1,0 +1,82 @@
+package dev.securetag.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.UnsupportedFormatException;
+import org.junit.jupiter.api.Test;
+
+class LlamaConfigTest {
+  private static final String MIXTRAL = """
+      {"architectures":["MixtralForCausalLM"],"model_type":"mixtral","vocab_size":32000,"hidden_size":4096,
+       "intermediate_size":14336,"num_hidden_layers":32,"num_attention_heads":32,"num_key_value_heads":8,
+       "rms_norm_eps":1e-5,"rope_theta":1e6,"sliding_window":null,"num_local_experts":8,"num_experts_per_tok":2,
+       "max_position_embeddings":32768,"tie_word_embeddings":false,"bos_token_id":1,"eos_token_id":2,
+       "torch_dtype":"bfloat16"}""";
+
+  @Test
+  void readsFixtureLlamaConfig() {
+    LlamaConfig c = LlamaConfig.load(Fixtures.path("tiny-llama/hf"));
+    assertThat(c.architecture()).isEqualTo(Architecture.LLAMA);
+    assertThat(c.hiddenSize()).isEqualTo(64);
+    assertThat(c.numKeyValueHeads()).isEqualTo(2);
+    assertThat(c.headDim()).isEqualTo(16);
+    assertThat(c.rmsNormEps()).isEqualTo(1e-5);
+    assertThat(c.eosTokenIds()).containsExactly(2);
+    assertThat(c.parameterCount()).isEqualTo(188_736);
+  }
+
+  @Test
+  void readsMixtralFieldsAndMistralSlidingWindow() {
+    LlamaConfig c = LlamaConfig.parse(MIXTRAL, "config.json");
+    assertThat(c.isMoe()).isTrue();
+    assertThat(c.numLocalExperts()).isEqualTo(8);
+    assertThat(c.numExpertsPerTok()).isEqualTo(2);
+    assertThat(c.ropeTheta()).isEqualTo(1e6);
+    assertThat(c.slidingWindow()).isEmpty();
+    assertThat(c.torchDtype()).isEqualTo("bfloat16");
+    LlamaConfig m = LlamaConfig.parse(MIXTRAL.replace("MixtralForCausalLM", "MistralForCausalLM")
+        .replace("\"sliding_window\":null", "\"sliding_window\":4096"), "config.json");
+    assertThat(m.architecture()).isEqualTo(Architecture.MISTRAL);
+    assertThat(m.slidingWindow()).hasValue(4096);
+    assertThat(LlamaConfig.parse(c.toJson(), "round trip")).isEqualTo(c);
+  }
+
+  @Test
+  void acceptsTransformersV5RopeParametersAndEosLists() {
+    String v5 = MIXTRAL.replace("\"rope_theta\":1e6,", "\"rope_parameters\":{\"rope_theta\":500000.0,\"rope_type\":\"default\"},")
+        .replace("\"eos_token_id\":2", "\"eos_token_id\":[2, 7]");
+    LlamaConfig c = LlamaConfig.parse(v5, "config.json");
+    assertThat(c.ropeTheta()).isEqualTo(500000.0);
+    assertThat(c.eosTokenIds()).containsExactly(2, 7);
+  }
+
+  @Test
+  void unknownArchitectureIsUnsupportedFormatNamingTheField() {
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("MixtralForCausalLM", "GPT2LMHeadModel"), "x/config.json"))
+        .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("architectures")
+        .hasMessageContaining("GPT2LMHeadModel");
+  }
+
+  @Test
+  void missingFieldIsInvalidInputNamingTheField() {
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"hidden_size\":4096,", ""), "x/config.json"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("hidden_size");
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"num_local_experts\":8,", ""), "x/config.json"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("num_local_experts");
+  }
+
+  @Test
+  void inconsistentFieldsAreInvalidInputNamingTheField() {
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"num_key_value_heads\":8", "\"num_key_value_heads\":5"),
+        "config.json")).isInstanceOf(InvalidInputException.class).hasMessageContaining("num_key_value_heads");
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"hidden_size\":4096", "\"hidden_size\":\"big\""),
+        "config.json")).isInstanceOf(InvalidInputException.class).hasMessageContaining("hidden_size");
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"num_experts_per_tok\":2", "\"num_experts_per_tok\":9"),
+        "config.json")).isInstanceOf(InvalidInputException.class).hasMessageContaining("num_experts_per_tok");
+    assertThatThrownBy(() -> LlamaConfig.parse(MIXTRAL.replace("\"rope_theta\":1e6,",
+        "\"rope_scaling\":{\"rope_type\":\"yarn\",\"factor\":4},"), "config.json"))
+        .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("rope_scaling");
+  }
+}

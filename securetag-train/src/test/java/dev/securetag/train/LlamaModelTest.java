@@ -1,0 +1,131 @@
+package dev.securetag.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+class LlamaModelTest {
+  private static final Path HF = Fixtures.path("tiny-llama/hf");
+
+  private static int[] ids(JsonNode arr) {
+    int[] out = new int[arr.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = arr.get(i).asInt();
+    }
+    return out;
+  }
+
+  @Test
+  void forwardReproducesFloat64ReferenceAndLlamaCppLogitsOfTinyLlama() {
+    JsonNode fx = Fixtures.json("tiny-llama/expected/logits.json");
+    JsonNode ref = fx.get("runs").get("model-f32.gguf").get("reference_fp64");
+    JsonNode cpp = fx.get("runs").get("model-f32.gguf").get("llama_cpp_f32_kv_no_flash_attn");
+    try (LlamaModel m = LlamaModel.load(HF, ModelOptions.fullPrecision())) {
+      for (int p = 0; p < fx.get("prompts").size(); p++) {
+        int[] tokens = ids(fx.get("prompts").get(p).get("token_ids"));
+        float[][] logits = m.logits(tokens);
+        float[] last = logits[tokens.length - 1];
+        assertThat(maxAbsDiff(last, ref.get(p).get("logits"))).isLessThan(1e-4);
+        assertThat(maxAbsDiff(last, cpp.get(p).get("logits"))).isLessThan(1e-4);
+        int[] greedy = m.generate(tokens, GenerationConfig.builder().maxNewTokens(8).stopAtEos(false).build());
+        assertThat(greedy).containsExactly(ids(ref.get(p).get("greedy_tokens")));
+      }
+    }
+  }
+
+  @Test
+  void tokenizerOfCheckpointGivesLlamaCppTokenIds() {
+    JsonNode fx = Fixtures.json("tiny-llama/expected/logits.json");
+    try (LlamaModel m = LlamaModel.load(HF, ModelOptions.fullPrecision())) {
+      for (JsonNode p : fx.get("prompts")) {
+        int[] expected = ids(p.get("token_ids"));
+        int[] got = m.encode(p.get("text").asText());
+        assertThat(got).containsExactly(java.util.Arrays.copyOfRange(expected, 1, expected.length));
+      }
+    }
+  }
+
+  @org.junit.jupiter.api.io.TempDir Path tmp;
+
+  private static final int[] PROMPT = {1, 40, 300, 301, 77, 12, 399, 5, 9, 200, 3, 88};
+
+  @Test
+  void djlForwardMatchesScalarReferenceForLlamaWithAndWithoutKvCache() {
+    Path dir = TinyLlamaFactory.builder().hiddenSize(32).layers(2).heads(4).kvHeads(2).intermediateSize(48)
+        .vocabSize(400).seed(3).build().writeTo(tmp.resolve("llama"));
+    checkAgainstReference(dir);
+  }
+
+  @Test
+  void djlForwardMatchesScalarReferenceForMixtralTop2RouterWithAndWithoutKvCache() {
+    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MIXTRAL).experts(4, 2).hiddenSize(32).layers(2)
+        .heads(4).kvHeads(1).intermediateSize(40).vocabSize(400).seed(5).build().writeTo(tmp.resolve("mixtral"));
+    checkAgainstReference(dir);
+  }
+
+  @Test
+  void slidingWindowMasksKeysOutsideTheWindowLikeTheReference() {
+    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MISTRAL).slidingWindow(4).hiddenSize(32).layers(2)
+        .heads(4).kvHeads(2).intermediateSize(48).vocabSize(400).tieWordEmbeddings(true).seed(9).build()
+        .writeTo(tmp.resolve("mistral"));
+    checkAgainstReference(dir);
+  }
+
+  private static void checkAgainstReference(Path dir) {
+    double[][] ref = new ReferenceForward(dir).logits(PROMPT);
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision())) {
+      float[][] full = m.logits(PROMPT);
+      assertThat(maxAbsDiff(full, ref)).isLessThan(1e-4);
+      try (LlamaModel.Session s = m.newSession()) {
+        float[][] chunked = new float[PROMPT.length][];
+        float[][] first = s.append(java.util.Arrays.copyOfRange(PROMPT, 0, 5));
+        System.arraycopy(first, 0, chunked, 0, 5);
+        for (int i = 5; i < PROMPT.length; i++) {
+          chunked[i] = s.append(PROMPT[i])[0];
+        }
+        assertThat(s.length()).isEqualTo(PROMPT.length);
+        assertThat(maxAbsDiff(chunked, ref)).isLessThan(1e-4);
+      }
+    }
+  }
+
+  @Test
+  void paddedBatchRowsEqualUnpaddedSequences() {
+    Path dir = TinyLlamaFactory.builder().hiddenSize(32).layers(1).heads(4).kvHeads(2).intermediateSize(48)
+        .vocabSize(400).seed(4).build().writeTo(tmp.resolve("pad"));
+    int[] shortSeq = {1, 50, 60, 70};
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision());
+        ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+      scope.suppressNotUsedWarning();
+      float[] batch = m.forward(new int[][] {PROMPT, {1, 50, 60, 70, 0, 0, 0, 0, 0, 0, 0, 0}},
+          new int[] {PROMPT.length, 4}, null, null).toFloatArray();
+      float[][] alone = m.logits(shortSeq);
+      int v = m.config().vocabSize();
+      for (int t = 0; t < 4; t++) {
+        for (int j = 0; j < v; j++) {
+          assertThat(batch[(PROMPT.length + t) * v + j]).isCloseTo(alone[t][j], org.assertj.core.data.Offset.offset(1e-5f));
+        }
+      }
+    }
+  }
+
+  static double maxAbsDiff(float[][] got, double[][] ref) {
+    double max = 0;
+    for (int i = 0; i < got.length; i++) {
+      for (int j = 0; j < got[i].length; j++) {
+        max = Math.max(max, Math.abs(got[i][j] - ref[i][j]));
+      }
+    }
+    return max;
+  }
+
+  static double maxAbsDiff(float[] got, JsonNode expected) {
+    double max = 0;
+    for (int i = 0; i < got.length; i++) {
+      max = Math.max(max, Math.abs(got[i] - expected.get(i).asDouble()));
+    }
+    return max;
+  }
+}

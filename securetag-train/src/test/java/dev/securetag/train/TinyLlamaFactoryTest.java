@@ -1,0 +1,145 @@
+package dev.securetag.train;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.core.UnsupportedFormatException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TinyLlamaFactoryTest {
+  @TempDir Path tmp;
+
+  @Test
+  void writesLoadableHfCheckpointWithItsOwnTokenizer() throws Exception {
+    Path dir = TinyLlamaFactory.builder().seed(1).build().writeTo(tmp.resolve("tiny"));
+    assertThat(dir.resolve("config.json")).exists();
+    assertThat(dir.resolve("model.safetensors")).exists();
+    assertThat(dir.resolve("tokenizer.json")).exists();
+    assertThat(dir.resolve("tokenizer_config.json")).exists();
+    try (SafetensorsReader st = SafetensorsReader.open(dir)) {
+      assertThat(st.metadata()).containsEntry("format", "pt");
+      assertThat(st.names()).contains("model.layers.1.mlp.down_proj.weight", "lm_head.weight");
+    }
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision())) {
+      String text = "### Instruction:\nWhat is an ISMS?\n\n### Response:\n";
+      int[] ids = m.encode(text);
+      assertThat(ids.length).isLessThan(text.length());
+      assertThat(m.decode(ids)).isEqualTo(text);
+      assertThat(m.decode(m.encode("café ∑ 日本"))).isEqualTo("café ∑ 日本");
+      assertThat(m.generate(new int[] {1, 5, 6}, GenerationConfig.greedy(4))).hasSizeLessThanOrEqualTo(4);
+    }
+    // Same seed, same bytes.
+    Path again = TinyLlamaFactory.builder().seed(1).build().writeTo(tmp.resolve("again"));
+    assertThat(Files.readAllBytes(again.resolve("model.safetensors")))
+        .isEqualTo(Files.readAllBytes(dir.resolve("model.safetensors")));
+  }
+
+  @Test
+  void bf16CheckpointLoadsThroughJavaConversion() {
+    Path dir = TinyLlamaFactory.builder().dtype(SafetensorsReader.DType.BF16).build().writeTo(tmp.resolve("bf16"));
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision())) {
+      float[][] logits = m.logits(new int[] {1, 100, 200});
+      assertThat(logits[2]).hasSize(512);
+      assertThat(Float.isFinite(logits[2][0])).isTrue();
+      assertThat(m.config().torchDtype()).isEqualTo("bfloat16");
+    }
+  }
+
+  @Test
+  void samplingWithSeedIsReproducibleAndTopPOfTinyMassIsGreedy() {
+    Path dir = TinyLlamaFactory.builder().build().writeTo(tmp.resolve("s"));
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision())) {
+      GenerationConfig hot = GenerationConfig.builder().maxNewTokens(12).temperature(1.5).topP(0.95).seed(9)
+          .stopAtEos(false).build();
+      int[] a = m.generate(new int[] {1, 50}, hot);
+      assertThat(m.generate(new int[] {1, 50}, hot)).containsExactly(a);
+      GenerationConfig nucleus = GenerationConfig.builder().maxNewTokens(6).temperature(1.0).topP(1e-6).seed(3)
+          .stopAtEos(false).build();
+      assertThat(m.generate(new int[] {1, 50}, nucleus))
+          .containsExactly(m.generate(new int[] {1, 50}, GenerationConfig.builder().maxNewTokens(6).stopAtEos(false).build()));
+    }
+  }
+
+  @Test
+  void nf4ModelStaysCloseToFullPrecisionAndUsesUnderAThirdOfFp16Memory() {
+    Path dir = TinyLlamaFactory.builder().hiddenSize(128).intermediateSize(384).build().writeTo(tmp.resolve("q"));
+    int[] prompt = {1, 40, 41, 42, 43, 44};
+    try (LlamaModel full = LlamaModel.load(dir, ModelOptions.fullPrecision());
+        LlamaModel q = LlamaModel.load(dir, ModelOptions.builder().quantization(Quantization.NF4_DOUBLE_QUANT).build())) {
+      float[][] a = full.logits(prompt);
+      float[][] b = q.logits(prompt);
+      double num = 0;
+      double den = 0;
+      for (int i = 0; i < a.length; i++) {
+        for (int j = 0; j < a[i].length; j++) {
+          num += (a[i][j] - b[i][j]) * (a[i][j] - b[i][j]);
+          den += a[i][j] * a[i][j];
+        }
+      }
+      assertThat(Math.sqrt(num / den)).isLessThan(0.25);
+      LlamaModel.MemoryReport r = q.memoryReport();
+      assertThat(r.linearBitsPerParam()).isLessThan(4.2);
+      assertThat(r.ratioToFp16()).isLessThan(0.3);
+    }
+  }
+
+  @Test
+  void loadErrorsNameTheTensorOrField() throws Exception {
+    Path dir = TinyLlamaFactory.builder().build().writeTo(tmp.resolve("bad"));
+    // Wrong shape: rewrite the checkpoint with a transposed q_proj.
+    Path wrongShape = Files.createDirectories(tmp.resolve("wrongshape"));
+    Files.copy(dir.resolve("config.json"), wrongShape.resolve("config.json"));
+    Path wrongDtype = Files.createDirectories(tmp.resolve("wrongdtype"));
+    Files.copy(dir.resolve("config.json"), wrongDtype.resolve("config.json"));
+    Path missing = Files.createDirectories(tmp.resolve("missing"));
+    Files.copy(dir.resolve("config.json"), missing.resolve("config.json"));
+    try (SafetensorsReader st = SafetensorsReader.open(dir)) {
+      SafetensorsWriter shape = new SafetensorsWriter();
+      SafetensorsWriter dtype = new SafetensorsWriter();
+      SafetensorsWriter miss = new SafetensorsWriter();
+      for (SafetensorsReader.TensorInfo t : st.tensors()) {
+        float[] f = st.readFloats(t.name());
+        boolean q = t.name().equals("model.layers.0.self_attn.q_proj.weight");
+        shape.addF32(t.name(), q ? new long[] {t.shape()[1], t.shape()[0] / 2, 2} : t.shape(), f);
+        if (q) {
+          dtype.add(t.name(), SafetensorsReader.DType.I32, t.shape(), out -> out.write(new byte[f.length * 4]));
+        } else {
+          dtype.addF32(t.name(), t.shape(), f);
+        }
+        if (!t.name().equals("model.norm.weight")) {
+          miss.addF32(t.name(), t.shape(), f);
+        }
+      }
+      shape.write(wrongShape.resolve("model.safetensors"));
+      dtype.write(wrongDtype.resolve("model.safetensors"));
+      miss.write(missing.resolve("model.safetensors"));
+    }
+    assertThatThrownBy(() -> LlamaModel.load(wrongShape, ModelOptions.fullPrecision()))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("model.layers.0.self_attn.q_proj.weight")
+        .hasMessageContaining("shape");
+    assertThatThrownBy(() -> LlamaModel.load(wrongDtype, ModelOptions.fullPrecision()))
+        .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("model.layers.0.self_attn.q_proj.weight")
+        .hasMessageContaining("I32");
+    assertThatThrownBy(() -> LlamaModel.load(missing, ModelOptions.fullPrecision()))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("model.norm.weight");
+    Files.writeString(missing.resolve("config.json"),
+        Files.readString(missing.resolve("config.json")).replace("LlamaForCausalLM", "FalconForCausalLM"));
+    assertThatThrownBy(() -> LlamaModel.load(missing, ModelOptions.fullPrecision()))
+        .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("FalconForCausalLM");
+  }
+
+  @Test
+  void closedModelRejectsUse() {
+    Path dir = TinyLlamaFactory.builder().build().writeTo(tmp.resolve("c"));
+    LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision());
+    m.close();
+    m.close();
+    assertThatThrownBy(() -> m.logits(new int[] {1})).isInstanceOf(IllegalStateException.class);
+  }
+}

@@ -240,24 +240,13 @@ public final class QloraTrainer implements AutoCloseable {
         }
         double lossSum = 0;
         for (int k = 0; k < batches.size(); k++) {
-          List<Seq> batch = batches.get(k);
           long globalMicro = (long) epoch * micro + microInEpoch + k;
           SplittableRandom drop = new SplittableRandom(cfg.seed * 7_919L + globalMicro);
-          try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            scope.suppressNotUsedWarning();
-            long t0 = System.nanoTime();
-            long d0 = model.dequantNanos();
-            Padded pb = pad(batch);
-            NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.targets, drop);
-            lossSum += nll.toType(DataType.FLOAT64, false).getDouble();
-            long t1 = System.nanoTime();
-            gc.backward(nll.div(cycleTokens));
-            long t2 = System.nanoTime();
-            long dq = model.dequantNanos() - d0;
-            phase[1] += t1 - t0 - dq;
-            phase[2] += t2 - t1;
-            tokens += pb.realTokens;
-          }
+          long[] stats = new long[3];
+          lossSum += backwardMicroBatch(batches.get(k), cycleTokens, drop, stats);
+          phase[1] += stats[0];
+          phase[2] += stats[1];
+          tokens += stats[2];
         }
         long t3 = System.nanoTime();
         double lr = cfg.learningRate * cfg.scheduler.factor(globalStep, cfg.warmupSteps, total);
@@ -320,6 +309,58 @@ public final class QloraTrainer implements AutoCloseable {
         skippedLines, adapterDir, List.copyOf(checkpoints));
   }
 
+  /**
+   * Forward + backward of one micro-batch; the summed loss is divided by the response tokens of the whole
+   * accumulation cycle, so accumulated gradients equal those of one large batch. Returns the summed NLL; stats
+   * receives forward nanos (without dequantization), backward nanos and tokens.
+   */
+  private double backwardMicroBatch(List<Seq> batch, int cycleTokens, SplittableRandom drop, long[] stats) {
+    try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+      scope.suppressNotUsedWarning();
+      long t0 = System.nanoTime();
+      long d0 = model.dequantNanos();
+      Padded pb = pad(batch);
+      NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.targets, drop);
+      double loss = nll.toType(DataType.FLOAT64, false).getDouble();
+      long t1 = System.nanoTime();
+      gc.backward(nll.div(cycleTokens));
+      long t2 = System.nanoTime();
+      stats[0] = t1 - t0 - (model.dequantNanos() - d0);
+      stats[1] = t2 - t1;
+      stats[2] = pb.realTokens;
+      return loss;
+    }
+  }
+
+  /** Gradients of one accumulation cycle over the given micro-batches of training examples (for tests). */
+  float[][] cycleGradients(List<int[]> microBatches) {
+    int cycleTokens = 0;
+    List<List<Seq>> batches = new ArrayList<>();
+    for (int[] mb : microBatches) {
+      List<Seq> b = new ArrayList<>();
+      for (int i : mb) {
+        b.add(train.get(i));
+        cycleTokens += train.get(i).lossTokens();
+      }
+      batches.add(b);
+    }
+    for (List<Seq> b : batches) {
+      backwardMicroBatch(b, cycleTokens, null, new long[3]);
+    }
+    return takeGradients();
+  }
+
+  private float[][] takeGradients() {
+    float[][] grads = new float[params.size()][];
+    for (int i = 0; i < params.size(); i++) {
+      NDArray g = params.get(i).getGradient();
+      grads[i] = g.toType(DataType.FLOAT32, false).toFloatArray();
+      g.muli(0);
+      g.close();
+    }
+    return grads;
+  }
+
   private record Padded(int[][] ids, int[] lengths, int[][] targets, long realTokens) {}
 
   private static Padded pad(List<Seq> batch) {
@@ -344,14 +385,10 @@ public final class QloraTrainer implements AutoCloseable {
    * weights, after clipping the global gradient norm (DJL's own clip only clamps from above).
    */
   private void optimizerStep(double lr) {
-    float[][] grads = new float[params.size()][];
+    float[][] grads = takeGradients();
     double sq = 0;
-    for (int i = 0; i < params.size(); i++) {
-      NDArray g = params.get(i).getGradient();
-      grads[i] = g.toType(DataType.FLOAT32, false).toFloatArray();
-      g.muli(0);
-      g.close();
-      for (float x : grads[i]) {
+    for (float[] g : grads) {
+      for (float x : g) {
         sq += (double) x * x;
       }
     }

@@ -17,7 +17,7 @@ import java.util.SplittableRandom;
  * Writes a random-initialised checkpoint in the Hugging Face layout (config.json, model.safetensors,
  * generation_config.json, tokenizer.json trained here, tokenizer_config.json, special_tokens_map.json): the embedded
  * default base model for tests and examples, since nothing can be downloaded. Weights: embeddings N(0, 1), every
- * linear weight [out, in] N(0, 1/in), RMSNorm weights 1.
+ * decoder linear weight [out, in] N(0, 1/in), lm_head N(0, 4/in), RMSNorm weights 1.
  *
  * <pre>{@code
  * Path dir = TinyLlamaFactory.builder().hiddenSize(64).layers(2).seed(7).build().writeTo(tmp.resolve("tiny"));
@@ -86,7 +86,10 @@ public final class TinyLlamaFactory {
     }
     w.addFloats("model.norm.weight", dtype, new long[] {h}, ones(h));
     if (!config.tieWordEmbeddings()) {
-      linear(w, rng, "lm_head.weight", v, h);
+      // Twice the 1/sqrt(in) scale: RMSNorm bounds the final hidden state, and with unit-scale rows even a perfectly
+      // aligned state could not push one token's probability much past 0.8 among hundreds, so fine-tuning the
+      // adapters could never fit data closely.
+      w.addFloats("lm_head.weight", dtype, new long[] {v, h}, normal(rng, v * h, 2.0 / Math.sqrt(h)));
     }
     w.write(dir.resolve("model.safetensors"));
     AtomicFiles.writeString(dir.resolve("config.json"), config.toJson());

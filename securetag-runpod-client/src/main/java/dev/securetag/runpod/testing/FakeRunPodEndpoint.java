@@ -8,6 +8,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.securetag.core.Json;
 import dev.securetag.runpod.JobStatus;
+import dev.securetag.runpod.internal.HttpServers;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -121,6 +122,7 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     this.workers = Executors.newFixedThreadPool(b.workers, daemon("fake-runpod-worker"));
     this.scheduler = Executors.newSingleThreadScheduledExecutor(daemon("fake-runpod-timer"));
     try {
+      HttpServers.enableNoDelay();
       this.server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), b.port), 128);
     } catch (IOException e) {
       throw new IllegalStateException("cannot bind fake RunPod endpoint on loopback port " + b.port, e);

@@ -1,0 +1,325 @@
+package dev.securetag.gguf;
+
+import dev.securetag.core.AtomicFiles;
+import dev.securetag.core.InvalidInputException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * An Ollama Modelfile: {@code FROM} (required), at most one {@code ADAPTER}, {@code TEMPLATE}, {@code SYSTEM},
+ * {@code PARAMETER}s, {@code MESSAGE}s and {@code LICENSE}; rendered with Ollama's quoting rules and parsed back.
+ *
+ * <pre>{@code
+ * Modelfile mf = Modelfile.builder()
+ *     .from("./model-q4_k_m.gguf")
+ *     .template(Modelfile.ALPACA_TEMPLATE)
+ *     .system("You are a security compliance assistant.")
+ *     .parameter("temperature", 0.2)
+ *     .parameter("stop", "### Instruction:")
+ *     .build();
+ * mf.write(Path.of("Modelfile"));
+ * }</pre>
+ */
+public final class Modelfile {
+  /**
+   * Ollama (Go) template for the Alpaca format securetag's trainer fine-tunes on: {@code ### Instruction:\n...\n\n
+   * ### Response:\n}. A prompt that carries an input adds it as {@code instruction + "\n\n### Input:\n" + input},
+   * which renders exactly the training layout.
+   */
+  public static final String ALPACA_TEMPLATE = "{{ if .System }}{{ .System }}\n\n{{ end }}### Instruction:\n"
+      + "{{ .Prompt }}\n\n### Response:\n{{ .Response }}";
+
+  private static final Set<String> COMMANDS = Set.of("from", "adapter", "template", "system", "parameter",
+      "message", "license", "requires", "draft", "renderer", "parser");
+  private static final Set<String> ROLES = Set.of("system", "user", "assistant");
+
+  /** One {@code MESSAGE role text} line. */
+  public record Message(String role, String content) {}
+
+  private final String from;
+  private final String adapter;
+  private final String template;
+  private final String system;
+  private final String license;
+  private final List<Map.Entry<String, String>> parameters;
+  private final List<Message> messages;
+
+  private Modelfile(Builder b) {
+    this.from = b.from;
+    this.adapter = b.adapter;
+    this.template = b.template;
+    this.system = b.system;
+    this.license = b.license;
+    this.parameters = List.copyOf(b.parameters);
+    this.messages = List.copyOf(b.messages);
+  }
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Fluent construction of a {@link Modelfile}; values containing {@code """} are refused. */
+  public static final class Builder {
+    private String from;
+    private String adapter;
+    private String template;
+    private String system;
+    private String license;
+    private final List<Map.Entry<String, String>> parameters = new ArrayList<>();
+    private final List<Message> messages = new ArrayList<>();
+
+    private Builder() {}
+
+    /** Base model: a name[:tag], a safetensors directory or a GGUF path (relative to the Modelfile). */
+    public Builder from(String model) {
+      this.from = check("FROM", model);
+      return this;
+    }
+
+    /** The one GGUF LoRA adapter (or safetensors adapter directory) to apply. */
+    public Builder adapter(String path) {
+      if (this.adapter != null) {
+        throw new IllegalStateException("Ollama supports only one ADAPTER per Modelfile");
+      }
+      this.adapter = check("ADAPTER", path);
+      return this;
+    }
+
+    /** Go text/template prompt template, e.g. {@link #ALPACA_TEMPLATE}. */
+    public Builder template(String template) {
+      this.template = check("TEMPLATE", template);
+      return this;
+    }
+
+    /** System message. */
+    public Builder system(String system) {
+      this.system = check("SYSTEM", system);
+      return this;
+    }
+
+    /** License text. */
+    public Builder license(String license) {
+      this.license = check("LICENSE", license);
+      return this;
+    }
+
+    /** A {@code PARAMETER}; repeatable (e.g. several {@code stop} values). */
+    public Builder parameter(String name, Object value) {
+      if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+        throw new IllegalArgumentException("invalid parameter name: " + name);
+      }
+      parameters.add(Map.entry(name.toLowerCase(Locale.ROOT), check("PARAMETER " + name, String.valueOf(value))));
+      return this;
+    }
+
+    /** A {@code MESSAGE} (role system, user or assistant). */
+    public Builder message(String role, String content) {
+      if (!ROLES.contains(role)) {
+        throw new IllegalArgumentException("MESSAGE role must be system, user or assistant, got " + role);
+      }
+      messages.add(new Message(role, check("MESSAGE", content)));
+      return this;
+    }
+
+    private static String check(String what, String v) {
+      if (v == null || v.isEmpty()) {
+        throw new IllegalArgumentException(what + " value must not be empty");
+      }
+      if (v.contains("\"\"\"")) {
+        throw new IllegalArgumentException(what + " value must not contain \"\"\" (Ollama cannot quote it)");
+      }
+      return v;
+    }
+
+    public Modelfile build() {
+      if (from == null) {
+        throw new IllegalStateException("FROM is required");
+      }
+      return new Modelfile(this);
+    }
+  }
+
+  public String from() {
+    return from;
+  }
+
+  public Optional<String> adapter() {
+    return Optional.ofNullable(adapter);
+  }
+
+  public Optional<String> template() {
+    return Optional.ofNullable(template);
+  }
+
+  public Optional<String> system() {
+    return Optional.ofNullable(system);
+  }
+
+  public Optional<String> license() {
+    return Optional.ofNullable(license);
+  }
+
+  /** Parameters in order, names lower-case. */
+  public List<Map.Entry<String, String>> parameters() {
+    return parameters;
+  }
+
+  /** Values of one parameter in order. */
+  public List<String> parameter(String name) {
+    return parameters.stream().filter(e -> e.getKey().equals(name)).map(Map.Entry::getValue).toList();
+  }
+
+  public List<Message> messages() {
+    return messages;
+  }
+
+  /** Ollama's quoting: verbatim unless the value has a newline, quotes or leading/trailing space. */
+  static String quote(String v) {
+    boolean needs = v.contains("\n") || !v.strip().equals(v) || v.startsWith("\"");
+    if (!needs) {
+      return v;
+    }
+    return v.contains("\"") || v.contains("\n") ? "\"\"\"" + v + "\"\"\"" : "\"" + v + "\"";
+  }
+
+  /** The Modelfile text. */
+  public String render() {
+    StringBuilder sb = new StringBuilder();
+    sb.append("FROM ").append(quote(from)).append('\n');
+    if (adapter != null) {
+      sb.append("ADAPTER ").append(quote(adapter)).append('\n');
+    }
+    if (template != null) {
+      sb.append("TEMPLATE \"\"\"").append(template).append("\"\"\"\n");
+    }
+    if (system != null) {
+      sb.append("SYSTEM \"\"\"").append(system).append("\"\"\"\n");
+    }
+    for (Map.Entry<String, String> p : parameters) {
+      sb.append("PARAMETER ").append(p.getKey()).append(' ').append(quote(p.getValue())).append('\n');
+    }
+    for (Message m : messages) {
+      sb.append("MESSAGE ").append(m.role()).append(' ').append(quote(m.content())).append('\n');
+    }
+    if (license != null) {
+      sb.append("LICENSE \"\"\"").append(license).append("\"\"\"\n");
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public String toString() {
+    return render();
+  }
+
+  /** Writes {@link #render()} atomically. */
+  public void write(Path file) {
+    AtomicFiles.writeString(file, render());
+  }
+
+  /** Reads and parses a Modelfile. */
+  public static Modelfile read(Path file) {
+    try {
+      return parse(Files.readString(file), file.toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Parses Modelfile text with Ollama's rules (case-insensitive commands, {@code #} comments, {@code """} and
+   * {@code "} quoting).
+   *
+   * @throws InvalidInputException naming the line for unknown commands, bad quoting or a missing FROM
+   */
+  public static Modelfile parse(String text, String location) {
+    Builder b = builder();
+    String[] lines = text.split("\n", -1);
+    for (int i = 0; i < lines.length; i++) {
+      String line = lines[i].strip();
+      int lineNo = i + 1;
+      if (line.isEmpty() || line.startsWith("#")) {
+        continue;
+      }
+      int sp = indexOfSpace(line);
+      if (sp < 0) {
+        throw new InvalidInputException(location + ":" + lineNo, "missing argument for " + line);
+      }
+      String cmd = line.substring(0, sp).toLowerCase(Locale.ROOT);
+      if (!COMMANDS.contains(cmd)) {
+        throw new InvalidInputException(location + ":" + lineNo, "unknown instruction " + line.substring(0, sp));
+      }
+      String rest = lines[i].stripLeading().substring(sp).stripLeading();
+      String name = null;
+      if (cmd.equals("parameter") || cmd.equals("message")) {
+        int s2 = indexOfSpace(rest);
+        if (s2 < 0) {
+          throw new InvalidInputException(location + ":" + lineNo, cmd.toUpperCase(Locale.ROOT) + " needs a value");
+        }
+        name = rest.substring(0, s2);
+        rest = rest.substring(s2).stripLeading();
+      }
+      String value;
+      if (rest.startsWith("\"\"\"")) {
+        StringBuilder v = new StringBuilder(rest.substring(3));
+        int end = v.indexOf("\"\"\"");
+        while (end < 0) {
+          i++;
+          if (i >= lines.length) {
+            throw new InvalidInputException(location + ":" + lineNo, "unterminated \"\"\" string");
+          }
+          v.append('\n').append(lines[i]);
+          end = v.indexOf("\"\"\"");
+        }
+        if (!v.substring(end + 3).isBlank()) {
+          throw new InvalidInputException(location + ":" + (i + 1), "text after closing \"\"\"");
+        }
+        value = v.substring(0, end);
+      } else if (rest.startsWith("\"")) {
+        String r = rest.stripTrailing();
+        if (r.length() < 2 || !r.endsWith("\"")) {
+          throw new InvalidInputException(location + ":" + lineNo, "unterminated \" string");
+        }
+        value = r.substring(1, r.length() - 1);
+      } else {
+        value = rest.stripTrailing();
+      }
+      try {
+        switch (cmd) {
+          case "from" -> b.from(value);
+          case "adapter" -> b.adapter(value);
+          case "template" -> b.template(value);
+          case "system" -> b.system(value);
+          case "license" -> b.license(value);
+          case "parameter" -> b.parameter(name, value);
+          case "message" -> b.message(name, value);
+          default -> { }
+        }
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new InvalidInputException(location + ":" + lineNo, e.getMessage(), e);
+      }
+    }
+    if (b.from == null) {
+      throw new InvalidInputException(location, "no FROM instruction");
+    }
+    return b.build();
+  }
+
+  private static int indexOfSpace(String s) {
+    for (int i = 0; i < s.length(); i++) {
+      if (Character.isWhitespace(s.charAt(i))) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}

@@ -1,0 +1,272 @@
+package dev.securetag.gguf.internal;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.Json;
+import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.UnsupportedFormatException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A Hugging Face Llama / Mistral / Mixtral checkpoint directory seen through llama.cpp's converter: the
+ * hyper-parameters from {@code config.json} and the list of GGUF tensors (names, shapes, Q/K permutation, expert
+ * stacking) in the order the converter writes them.
+ */
+public final class HfModel {
+  private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
+  private static final Pattern EXPERT =
+      Pattern.compile("block_sparse_moe\\.experts\\.(\\d+)\\.(w[123])\\.weight");
+  private static final Map<String, String> LAYER_NAMES = Map.ofEntries(
+      Map.entry("input_layernorm.weight", "attn_norm.weight"),
+      Map.entry("self_attn.q_proj.weight", "attn_q.weight"),
+      Map.entry("self_attn.k_proj.weight", "attn_k.weight"),
+      Map.entry("self_attn.v_proj.weight", "attn_v.weight"),
+      Map.entry("self_attn.o_proj.weight", "attn_output.weight"),
+      Map.entry("self_attn.q_proj.bias", "attn_q.bias"),
+      Map.entry("self_attn.k_proj.bias", "attn_k.bias"),
+      Map.entry("self_attn.v_proj.bias", "attn_v.bias"),
+      Map.entry("self_attn.o_proj.bias", "attn_output.bias"),
+      Map.entry("post_attention_layernorm.weight", "ffn_norm.weight"),
+      Map.entry("mlp.gate_proj.weight", "ffn_gate.weight"),
+      Map.entry("mlp.up_proj.weight", "ffn_up.weight"),
+      Map.entry("mlp.down_proj.weight", "ffn_down.weight"),
+      Map.entry("block_sparse_moe.gate.weight", "ffn_gate_inp.weight"));
+  private static final Map<String, String> EXPERT_NAMES =
+      Map.of("w1", "ffn_gate_exps.weight", "w2", "ffn_down_exps.weight", "w3", "ffn_up_exps.weight");
+
+  public final Path dir;
+  public final JsonNode config;
+  public final int nLayer;
+  public final int nEmbd;
+  public final int nHead;
+  public final int nHeadKv;
+  public final int nFf;
+  public final int contextLength;
+  public final int vocabSize;
+  public final int nExpert;
+  public final int nExpertUsed;
+  public final Integer headDim;
+  public final Float ropeTheta;
+  public final float rmsEps;
+
+  private HfModel(Path dir, JsonNode config) {
+    this.dir = dir;
+    this.config = config;
+    String arch = config.path("architectures").path(0).asText("");
+    if (!arch.equals("LlamaForCausalLM") && !arch.equals("MistralForCausalLM")
+        && !arch.equals("MixtralForCausalLM")) {
+      throw new UnsupportedFormatException(dir.resolve("config.json") + ": architectures",
+          "only LlamaForCausalLM, MistralForCausalLM and MixtralForCausalLM are supported, got '" + arch + "'");
+    }
+    this.nLayer = required("num_hidden_layers");
+    this.nEmbd = required("hidden_size");
+    this.nHead = required("num_attention_heads");
+    this.nHeadKv = config.has("num_key_value_heads") ? required("num_key_value_heads") : nHead;
+    this.nFf = required("intermediate_size");
+    this.contextLength = required("max_position_embeddings");
+    this.vocabSize = config.has("vocab_size") ? required("vocab_size") : -1;
+    this.nExpert = config.has("num_local_experts") ? required("num_local_experts") : 0;
+    this.nExpertUsed = config.has("num_experts_per_tok") ? required("num_experts_per_tok") : 0;
+    this.headDim = config.hasNonNull("head_dim") ? required("head_dim") : null;
+    this.ropeTheta = config.hasNonNull("rope_theta") ? (float) config.get("rope_theta").asDouble() : null;
+    if (!config.path("rms_norm_eps").isNumber()) {
+      throw new InvalidInputException(dir.resolve("config.json") + ": rms_norm_eps", "missing or not a number");
+    }
+    this.rmsEps = (float) config.get("rms_norm_eps").asDouble();
+    if (nHead <= 0 || nHeadKv <= 0 || nEmbd % nHead != 0 && headDim == null) {
+      throw new InvalidInputException(dir.resolve("config.json") + ": num_attention_heads",
+          "hidden_size " + nEmbd + " is not divisible by " + nHead + " heads");
+    }
+  }
+
+  private int required(String key) {
+    JsonNode v = config.get(key);
+    if (v == null || !v.isIntegralNumber() || v.asLong() < 0 || v.asLong() > Integer.MAX_VALUE) {
+      throw new InvalidInputException(dir.resolve("config.json") + ": " + key, "missing or not a non-negative int");
+    }
+    return v.asInt();
+  }
+
+  /** Reads {@code dir/config.json}. */
+  public static HfModel read(Path dir) {
+    Path cfg = dir.resolve("config.json");
+    try {
+      return new HfModel(dir, Json.readTree(Files.readString(cfg), cfg.toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Rotary dimension: head_dim if given, else hidden_size / heads. */
+  public int ropeDim() {
+    return headDim != null ? headDim : nEmbd / nHead;
+  }
+
+  /** The GGUF name of a checkpoint tensor, null when the converter drops it. */
+  public static String ggufName(String hf, String location) {
+    switch (hf) {
+      case "model.embed_tokens.weight":
+        return "token_embd.weight";
+      case "model.norm.weight":
+        return "output_norm.weight";
+      case "lm_head.weight":
+        return "output.weight";
+      default:
+        break;
+    }
+    Matcher m = LAYER.matcher(hf);
+    if (m.matches()) {
+      String rest = m.group(2);
+      if (rest.endsWith("rotary_emb.inv_freq")) {
+        return null;
+      }
+      String g = LAYER_NAMES.get(rest);
+      if (g != null) {
+        return "blk." + m.group(1) + "." + g;
+      }
+    }
+    throw new UnsupportedFormatException(location + ": " + hf, "cannot map tensor to a llama.cpp name");
+  }
+
+  /** Head count for the row permutation of a checkpoint tensor (0 when it is not permuted). */
+  public int permuteHeadsFor(String hf) {
+    if (hf.endsWith("self_attn.q_proj.weight") || hf.endsWith("self_attn.q_proj.bias")) {
+      return nHead;
+    }
+    if (hf.endsWith("self_attn.k_proj.weight") || hf.endsWith("self_attn.k_proj.bias")) {
+      return nHeadKv;
+    }
+    return 0;
+  }
+
+  /** Tensors in the converter's output order (checkpoint names sorted, experts stacked per layer). */
+  public List<TensorPlan> plan(SafetensorsReader st) {
+    List<TensorPlan> out = new ArrayList<>();
+    float[] ropeFreqs = llama3RopeFreqs();
+    if (ropeFreqs != null) {
+      out.add(new TensorPlan("rope_freqs.weight", new long[] {ropeFreqs.length}, List.of(), 0, true, ropeFreqs));
+    }
+    List<String> names = new ArrayList<>(st.names());
+    names.sort(null);
+    Map<Integer, TreeMap<Integer, Map<String, String>>> experts = new HashMap<>();
+    String loc = dir.toString();
+    for (String hf : names) {
+      SafetensorsReader.TensorInfo info = st.tensor(hf).orElseThrow();
+      checkDtype(info);
+      Matcher lm = LAYER.matcher(hf);
+      if (lm.matches()) {
+        Matcher em = EXPERT.matcher(lm.group(2));
+        if (em.matches()) {
+          int layer = Integer.parseInt(lm.group(1));
+          experts.computeIfAbsent(layer, k -> new TreeMap<>())
+              .computeIfAbsent(Integer.parseInt(em.group(1)), k -> new HashMap<>())
+              .put(em.group(2), hf);
+          int count = experts.get(layer).values().stream().mapToInt(Map::size).sum();
+          if (nExpert > 0 && count == 3 * nExpert) {
+            out.addAll(stack(st, layer, experts.get(layer)));
+          }
+          continue;
+        }
+      }
+      String g = ggufName(hf, loc);
+      if (g == null) {
+        continue;
+      }
+      long[] shape = info.shape();
+      long[] ne = new long[shape.length];
+      for (int i = 0; i < shape.length; i++) {
+        ne[i] = shape[shape.length - 1 - i];
+      }
+      int heads = permuteHeadsFor(hf);
+      if (heads > 0 && ne.length >= 1 && (ne[ne.length - 1] % heads != 0 || (ne[ne.length - 1] / heads) % 2 != 0)) {
+        throw new InvalidInputException(loc + ": " + hf, "rows " + ne[ne.length - 1]
+            + " cannot be split into " + heads + " heads of even size");
+      }
+      boolean keepF32 = ne.length <= 1 || g.endsWith("_norm.weight") || g.endsWith("ffn_gate_inp.weight");
+      out.add(new TensorPlan(g, ne, List.of(hf), heads, keepF32, null));
+    }
+    for (Map.Entry<Integer, TreeMap<Integer, Map<String, String>>> e : experts.entrySet()) {
+      int count = e.getValue().values().stream().mapToInt(Map::size).sum();
+      if (count != 3 * nExpert) {
+        throw new InvalidInputException(loc + ": model.layers." + e.getKey() + ".block_sparse_moe.experts",
+            "expected " + nExpert + " experts with w1, w2, w3, found " + count + " tensors");
+      }
+    }
+    return out;
+  }
+
+  private List<TensorPlan> stack(SafetensorsReader st, int layer, TreeMap<Integer, Map<String, String>> byExpert) {
+    List<TensorPlan> out = new ArrayList<>();
+    for (String w : List.of("w1", "w2", "w3")) {
+      List<String> parts = new ArrayList<>();
+      long[] shape = null;
+      for (int e = 0; e < nExpert; e++) {
+        Map<String, String> m = byExpert.get(e);
+        String hf = m == null ? null : m.get(w);
+        if (hf == null) {
+          throw new InvalidInputException(dir + ": model.layers." + layer + ".block_sparse_moe.experts." + e,
+              "missing " + w);
+        }
+        long[] s = st.tensor(hf).orElseThrow().shape();
+        if (shape != null && !Arrays.equals(shape, s)) {
+          throw new InvalidInputException(dir + ": " + hf, "expert shapes differ");
+        }
+        shape = s;
+        parts.add(hf);
+      }
+      out.add(new TensorPlan("blk." + layer + "." + EXPERT_NAMES.get(w),
+          new long[] {shape[1], shape[0], nExpert}, parts, 0, false, null));
+    }
+    return out;
+  }
+
+  private void checkDtype(SafetensorsReader.TensorInfo info) {
+    switch (info.dtype()) {
+      case F32, F16, BF16 -> { }
+      default -> throw new UnsupportedFormatException(info.file() + ": " + info.name(),
+          "dtype " + info.dtype() + " is not supported (F32, F16 and BF16 are)");
+    }
+  }
+
+  /** Llama 3.x rope scaling factors, or null when the config does not use {@code rope_type: llama3}. */
+  private float[] llama3RopeFreqs() {
+    JsonNode rs = config.path("rope_scaling");
+    String type = rs.path("rope_type").asText(rs.path("type").asText(""));
+    if (!type.equals("llama3")) {
+      return null;
+    }
+    float base = ropeTheta != null ? ropeTheta : 10000f;
+    int dim = ropeDim();
+    double factor = rs.path("factor").asDouble(8.0);
+    double lowFreqFactor = rs.path("low_freq_factor").asDouble(1.0);
+    double highFreqFactor = rs.path("high_freq_factor").asDouble(4.0);
+    double old = rs.path("original_max_position_embeddings").asDouble(8192);
+    double lowWavelen = old / lowFreqFactor;
+    double highWavelen = old / highFreqFactor;
+    float[] f = new float[dim / 2];
+    for (int k = 0; k < dim / 2; k++) {
+      float freq = (float) (1.0 / (float) Math.pow(base, (float) (2 * k) / dim));
+      float wavelen = (float) (2 * Math.PI / freq);
+      if (wavelen < highWavelen) {
+        f[k] = 1f;
+      } else if (wavelen > lowWavelen) {
+        f[k] = (float) factor;
+      } else {
+        double smooth = (old / wavelen - lowFreqFactor) / (highFreqFactor - lowFreqFactor);
+        f[k] = (float) (1 / ((1 - smooth) / factor + smooth));
+      }
+    }
+    return f;
+  }
+}

@@ -1,0 +1,344 @@
+package dev.securetag.gguf.internal.runtime;
+
+import dev.securetag.core.Half;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API dot products over ggml blocks. Each kernel loads {@code L} quantized bytes (one float vector's worth),
+ * widens them to floats and accumulates with FMA; block scales multiply the per-block partial sums, so the
+ * arithmetic is the dequantize-then-dot of the scalar path, summed in a different order.
+ */
+public final class VectorKernels {
+  static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+  static final int L = F.length();
+  /** Vector kernels need at least 8 float lanes (AVX2 or AVX-512 / SVE-256 class hardware). */
+  public static final boolean AVAILABLE = L >= 8 && L <= 16 && 32 % L == 0
+      && !Boolean.getBoolean("securetag.gguf.scalar");
+  static final VectorSpecies<Byte> B = AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+  static final VectorSpecies<Short> S = AVAILABLE ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
+  static final VectorSpecies<Integer> I = AVAILABLE ? VectorSpecies.of(int.class, F.vectorShape()) : null;
+  private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  private VectorKernels() {}
+
+  /** Float lanes of the preferred vector shape on this machine. */
+  public static int lanes() {
+    return L;
+  }
+
+  /** Dot product of two float arrays. */
+  public static float dot(float[] a, int ao, float[] b, int bo, int n) {
+    int i = 0;
+    float s = 0;
+    if (AVAILABLE) {
+      FloatVector acc = FloatVector.zero(F);
+      for (; i <= n - L; i += L) {
+        acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+      }
+      s = acc.reduceLanes(VectorOperators.ADD);
+    }
+    for (; i < n; i++) {
+      s += a[ao + i] * b[bo + i];
+    }
+    return s;
+  }
+
+  /** {@code y += a * x}. */
+  public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
+    int i = 0;
+    if (AVAILABLE) {
+      FloatVector av = FloatVector.broadcast(F, a);
+      for (; i <= n - L; i += L) {
+        FloatVector.fromArray(F, x, xo + i).fma(av, FloatVector.fromArray(F, y, yo + i)).intoArray(y, yo + i);
+      }
+    }
+    for (; i < n; i++) {
+      y[yo + i] += a * x[xo + i];
+    }
+  }
+
+  static float dotF32(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      acc = FloatVector.fromByteBuffer(F, w, off + 4 * i, LE).fma(FloatVector.fromArray(F, x, xo + i), acc);
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s += w.getFloat(off + 4 * i) * x[xo + i];
+    }
+    return s;
+  }
+
+  static float dotF16(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
+          .convertShape(VectorOperators.S2I, I, 0);
+      // Exponent re-bias by multiplication (2^112) handles normal and subnormal halves exactly; weights are finite.
+      FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+      FloatVector v = mag.reinterpretAsInts()
+          .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+      acc = v.fma(FloatVector.fromArray(F, x, xo + i), acc);
+    }
+    float s = acc.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s += Half.f16ToFloat(w.getShort(off + 2 * i)) * x[xo + i];
+    }
+    return s;
+  }
+
+  static float dotQ8_0(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int nb = n / 32;
+    for (int b = 0; b < nb; b++) {
+      int o = off + 34 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      FloatVector bs = FloatVector.zero(F);
+      for (int j = 0; j < 32; j += L) {
+        FloatVector q = (FloatVector) ByteVector.fromByteBuffer(B, w, o + 2 + j, LE)
+            .convertShape(VectorOperators.B2F, F, 0);
+        bs = q.fma(FloatVector.fromArray(F, x, xo + 32 * b + j), bs);
+      }
+      acc = bs.fma(FloatVector.broadcast(F, d), acc);
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  static float dotQ4_0(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int nb = n / 32;
+    for (int b = 0; b < nb; b++) {
+      int o = off + 18 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      FloatVector bs = FloatVector.zero(F);
+      int xb = xo + 32 * b;
+      for (int j = 0; j < 16; j += L) {
+        ByteVector q = ByteVector.fromByteBuffer(B, w, o + 2 + j, LE);
+        FloatVector lo = (FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+            .convertShape(VectorOperators.B2F, F, 0);
+        bs = lo.fma(FloatVector.fromArray(F, x, xb + j), bs);
+        bs = hi.fma(FloatVector.fromArray(F, x, xb + 16 + j), bs);
+      }
+      acc = bs.fma(FloatVector.broadcast(F, d), acc);
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  static float dotQ4_K(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    FloatVector mins = FloatVector.zero(F);
+    int nb = n / 256;
+    for (int b = 0; b < nb; b++) {
+      int o = off + 144 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      float dmin = Half.f16ToFloat(w.getShort(o + 2));
+      int sc = o + 4;
+      for (int c = 0; c < 4; c++) {
+        int is = 2 * c;
+        int qo = o + 16 + 32 * c;
+        int xb = xo + 256 * b + 64 * c;
+        FloatVector a1 = FloatVector.zero(F);
+        FloatVector a2 = FloatVector.zero(F);
+        FloatVector s1 = FloatVector.zero(F);
+        FloatVector s2 = FloatVector.zero(F);
+        for (int j = 0; j < 32; j += L) {
+          ByteVector q = ByteVector.fromByteBuffer(B, w, qo + j, LE);
+          FloatVector lo = (FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
+          FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+          FloatVector x1 = FloatVector.fromArray(F, x, xb + j);
+          FloatVector x2 = FloatVector.fromArray(F, x, xb + 32 + j);
+          a1 = lo.fma(x1, a1);
+          a2 = hi.fma(x2, a2);
+          s1 = s1.add(x1);
+          s2 = s2.add(x2);
+        }
+        acc = a1.fma(FloatVector.broadcast(F, d * scaleK(w, sc, is)), acc);
+        acc = a2.fma(FloatVector.broadcast(F, d * scaleK(w, sc, is + 1)), acc);
+        mins = s1.fma(FloatVector.broadcast(F, dmin * minK(w, sc, is)), mins);
+        mins = s2.fma(FloatVector.broadcast(F, dmin * minK(w, sc, is + 1)), mins);
+      }
+    }
+    return acc.sub(mins).reduceLanes(VectorOperators.ADD);
+  }
+
+  static float dotQ6_K(ByteBuffer w, int off, float[] x, int xo, int n) {
+    FloatVector acc = FloatVector.zero(F);
+    int nb = n / 256;
+    for (int b = 0; b < nb; b++) {
+      int o = off + 210 * b;
+      float d = Half.f16ToFloat(w.getShort(o + 208));
+      for (int h = 0; h < 2; h++) {
+        int ql = o + 64 * h;
+        int qh = o + 128 + 32 * h;
+        int sc = o + 192 + 8 * h;
+        int xb = xo + 256 * b + 128 * h;
+        for (int l = 0; l < 32; l += L) {
+          int is = l / 16;
+          ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
+          ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
+          ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
+          ByteVector q1 = a.and((byte) 0xF).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+          ByteVector q2 = c.and((byte) 0xF)
+              .or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+              .sub((byte) 32);
+          ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
+              .or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+              .sub((byte) 32);
+          ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+              .or(hq.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
+              .sub((byte) 32);
+          acc = mulX(q1, x, xb + l).fma(FloatVector.broadcast(F, d * w.get(sc + is)), acc);
+          acc = mulX(q2, x, xb + 32 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 2)), acc);
+          acc = mulX(q3, x, xb + 64 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 4)), acc);
+          acc = mulX(q4, x, xb + 96 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 6)), acc);
+        }
+      }
+    }
+    return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  /**
+   * Decodes one row into floats with vector instructions, for batched products where one decode serves every
+   * token of the batch. Returns false for types without a vector decoder (the caller then uses the reference one).
+   */
+  static boolean decode(dev.securetag.gguf.GgmlType type, ByteBuffer w, int off, float[] out, int n) {
+    switch (type) {
+      case F32 -> {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+          FloatVector.fromByteBuffer(F, w, off + 4 * i, LE).intoArray(out, i);
+        }
+        for (; i < n; i++) {
+          out[i] = w.getFloat(off + 4 * i);
+        }
+      }
+      case F16 -> {
+        int i = 0;
+        for (; i <= n - L; i += L) {
+          IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
+              .convertShape(VectorOperators.S2I, I, 0);
+          FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+          mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+              .intoArray(out, i);
+        }
+        for (; i < n; i++) {
+          out[i] = Half.f16ToFloat(w.getShort(off + 2 * i));
+        }
+      }
+      case Q8_0 -> {
+        for (int b = 0; b < n / 32; b++) {
+          int o = off + 34 * b;
+          FloatVector d = FloatVector.broadcast(F, Half.f16ToFloat(w.getShort(o)));
+          for (int j = 0; j < 32; j += L) {
+            ((FloatVector) ByteVector.fromByteBuffer(B, w, o + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
+                .mul(d).intoArray(out, 32 * b + j);
+          }
+        }
+      }
+      case Q4_0 -> {
+        for (int b = 0; b < n / 32; b++) {
+          int o = off + 18 * b;
+          FloatVector d = FloatVector.broadcast(F, Half.f16ToFloat(w.getShort(o)));
+          for (int j = 0; j < 16; j += L) {
+            ByteVector q = ByteVector.fromByteBuffer(B, w, o + 2 + j, LE);
+            ((FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d)
+                .intoArray(out, 32 * b + j);
+            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
+                .mul(d).intoArray(out, 32 * b + 16 + j);
+          }
+        }
+      }
+      case Q4_K -> {
+        for (int b = 0; b < n / 256; b++) {
+          int o = off + 144 * b;
+          float d = Half.f16ToFloat(w.getShort(o));
+          float dmin = Half.f16ToFloat(w.getShort(o + 2));
+          for (int c = 0; c < 4; c++) {
+            int is = 2 * c;
+            FloatVector d1 = FloatVector.broadcast(F, d * scaleK(w, o + 4, is));
+            FloatVector m1 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is));
+            FloatVector d2 = FloatVector.broadcast(F, d * scaleK(w, o + 4, is + 1));
+            FloatVector m2 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is + 1));
+            int base = 256 * b + 64 * c;
+            for (int j = 0; j < 32; j += L) {
+              ByteVector q = ByteVector.fromByteBuffer(B, w, o + 16 + 32 * c + j, LE);
+              ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1)
+                  .intoArray(out, base + j);
+              ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).mul(d2)
+                  .sub(m2).intoArray(out, base + 32 + j);
+            }
+          }
+        }
+      }
+      case Q6_K -> {
+        for (int b = 0; b < n / 256; b++) {
+          int o = off + 210 * b;
+          float d = Half.f16ToFloat(w.getShort(o + 208));
+          for (int h = 0; h < 2; h++) {
+            int ql = o + 64 * h;
+            int qh = o + 128 + 32 * h;
+            int sc = o + 192 + 8 * h;
+            int base = 256 * b + 128 * h;
+            for (int l = 0; l < 32; l += L) {
+              int is = l / 16;
+              ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
+              ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
+              ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
+              ByteVector q1 = a.and((byte) 0xF).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
+              ByteVector q2 = c.and((byte) 0xF)
+                  .or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                  .sub((byte) 32);
+              ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
+                  .or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
+                  .sub((byte) 32);
+              ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
+                  .or(hq.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
+                  .sub((byte) 32);
+              scaled(q1, d * w.get(sc + is)).intoArray(out, base + l);
+              scaled(q2, d * w.get(sc + is + 2)).intoArray(out, base + 32 + l);
+              scaled(q3, d * w.get(sc + is + 4)).intoArray(out, base + 64 + l);
+              scaled(q4, d * w.get(sc + is + 6)).intoArray(out, base + 96 + l);
+            }
+          }
+        }
+      }
+      default -> {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static FloatVector scaled(ByteVector q, float s) {
+    return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(s);
+  }
+
+  private static FloatVector mulX(ByteVector q, float[] x, int xo) {
+    return ((FloatVector) q.convertShape(VectorOperators.B2F, F, 0)).mul(FloatVector.fromArray(F, x, xo));
+  }
+
+  private static int scaleK(ByteBuffer b, int q, int j) {
+    if (j < 4) {
+      return b.get(q + j) & 63;
+    }
+    return (b.get(q + j + 4) & 0xF) | (((b.get(q + j - 4) & 0xFF) >> 6) << 4);
+  }
+
+  private static int minK(ByteBuffer b, int q, int j) {
+    if (j < 4) {
+      return b.get(q + j + 4) & 63;
+    }
+    return ((b.get(q + j + 4) & 0xFF) >> 4) | (((b.get(q + j) & 0xFF) >> 6) << 4);
+  }
+}

@@ -1,0 +1,365 @@
+package dev.securetag.gguf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.LlmClient;
+import dev.securetag.core.LlmRequest;
+import dev.securetag.core.LlmResponse;
+import dev.securetag.gguf.internal.runtime.Sampler;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * Conformance of the CPU runtime with llama.cpp on the tiny-llama fixture: tokenization, final-position logits and
+ * greedy continuations for the F32, F16, Q8_0 and Q4_K_M files and for F16 + LoRA, against both llama.cpp and the
+ * independent float64 reference, within the tolerances the fixture README states.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class GgufModelTest {
+  private static final List<String> PROMPTS = List.of("en", "es", "digits_punct");
+  /** The README's check for a float32 runtime against reference_fp64 of the same file. */
+  private static final double FP64_TOLERANCE = 1e-4;
+
+  private JsonNode logits;
+  private JsonNode loraLogits;
+  private GgufModel f16;
+
+  @BeforeAll
+  void setUp() {
+    logits = RuntimeFixtures.json("logits.json");
+    loraLogits = RuntimeFixtures.json("lora-logits.json");
+    f16 = GgufModel.builder().file(RuntimeFixtures.path("model-f16.gguf")).threads(2).build();
+  }
+
+  @AfterAll
+  void tearDown() {
+    f16.close();
+  }
+
+  private String text(String prompt) {
+    for (JsonNode p : logits.path("prompts")) {
+      if (p.path("id").asText().equals(prompt)) {
+        return p.path("text").asText();
+      }
+    }
+    throw new IllegalArgumentException(prompt);
+  }
+
+  private int[] ids(String prompt) {
+    for (JsonNode p : logits.path("prompts")) {
+      if (p.path("id").asText().equals(prompt)) {
+        return RuntimeFixtures.ints(p.path("token_ids"));
+      }
+    }
+    throw new IllegalArgumentException(prompt);
+  }
+
+  @Test
+  void tokenizesPromptsExactlyLikeLlamaCpp() {
+    for (String p : PROMPTS) {
+      assertThat(f16.tokenize(text(p))).as(p).containsExactly(ids(p));
+    }
+  }
+
+  @Test
+  void tokenizesEdgeCasesWithByteFallbackAndRoundTrips() {
+    for (String s : List.of("", " ", "  two  spaces ", "tab\tand\nnewline\r\n", "emoji \uD83D\uDE00 and CJK \u4E2D\u6587",
+"no\u00A0break and zero\u200Bwidth", "<s> is not special here")) {
+      int[] ids = f16.tokenize(s);
+      assertThat(ids[0]).isEqualTo(1);
+      // The tokenizer prepends one space (SentencePiece's dummy prefix); decoding gives it back.
+      assertThat(f16.detokenize(ids)).as(s).isEqualTo(s.isEmpty() ? "" : " " + s);
+    }
+    // As in llama.cpp, a literal U+2581 is the space marker and decodes as a space.
+    assertThat(f16.detokenize(f16.tokenize("a\u2581b"))).isEqualTo(" a b");
+    assertThat(f16.tokenize("<s>x", false, true)[0]).isEqualTo(1);
+    assertThat(f16.tokenize("<s>x", false, false)[0]).isNotEqualTo(1);
+  }
+
+  static Stream<Arguments> files() {
+    // file, llama.cpp tolerance (README "Suggested checks")
+    return Stream.of(
+        Arguments.of("model-f32.gguf", 1e-2),
+        Arguments.of("model-f16.gguf", 1e-2),
+        Arguments.of("model-q8_0.gguf", 0.15),
+        Arguments.of("model-q4_k_m.gguf", 0.15));
+  }
+
+  @ParameterizedTest
+  @MethodSource("files")
+  void finalLogitsMatchReferenceAndLlamaCpp(String file, double llamaTolerance) {
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(2).build()) {
+      checkLogitsAndGreedy(m, logits, file, llamaTolerance);
+    }
+  }
+
+  @Test
+  void f32LogitsMatchLlamaCppWithoutFlashAttentionToOneInTenThousand() {
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path("model-f32.gguf")).threads(2).build()) {
+      for (String p : PROMPTS) {
+        try (GgufSession s = m.newSession()) {
+          float[] got = s.eval(ids(p));
+          float[] want = RuntimeFixtures.floats(
+              RuntimeFixtures.run(logits, "model-f32.gguf", "llama_cpp_f32_kv_no_flash_attn", p).path("logits"));
+          assertThat(RuntimeFixtures.maxAbsDiff(got, want)).as(p).isLessThanOrEqualTo(1e-4);
+        }
+      }
+    }
+  }
+
+  @Test
+  void loraAdapterOnF16BaseMatchesLlamaCpp() {
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path("model-f16.gguf"))
+        .adapter(RuntimeFixtures.path("lora-f16.gguf")).threads(2).build()) {
+      checkLogitsAndGreedy(m, loraLogits, "model-f16.gguf + lora-f16.gguf", 1e-2);
+    }
+  }
+
+  static Stream<Arguments> convertedFiles() {
+    return Stream.of(
+        Arguments.of(GgufOutType.F16, "model-f16.gguf", 1e-2),
+        Arguments.of(GgufOutType.Q8_0, "model-q8_0.gguf", 0.15),
+        Arguments.of(GgufOutType.Q4_K_M, "model-q4_k_m.gguf", 0.15));
+  }
+
+  /**
+   * The project's converter and quantizers checked against llama.cpp through the runtime: a file written by
+   * {@link GgufQuantizer} from the HF checkpoint must run to the logits llama.cpp computed on its own file.
+   */
+  @ParameterizedTest
+  @MethodSource("convertedFiles")
+  void filesWrittenByTheProjectsConverterRunLikeLlamaCppFiles(GgufOutType type, String llamaFile, double tol,
+      @TempDir Path tmp) {
+    Path out = GgufQuantizer.builder().model(RuntimeFixtures.path("hf")).outType(type).threads(2).build()
+        .write(tmp.resolve("converted.gguf")).file();
+    try (GgufModel m = GgufModel.builder().file(out).threads(2).build()) {
+      checkLogitsAndGreedy(m, logits, llamaFile, tol);
+    }
+  }
+
+  @Test
+  void loraConvertedByTheProjectMatchesLlamaCppAdapterAndTheMergedCheckpoint(@TempDir Path tmp) {
+    Path lora = GgufLoraConverter.builder().adapter(RuntimeFixtures.path("hf-lora"))
+        .baseModel(RuntimeFixtures.path("hf")).outType(GgmlType.F16).build().write(tmp.resolve("lora.gguf")).file();
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path("model-f16.gguf")).adapter(lora).threads(2)
+        .build()) {
+      checkLogitsAndGreedy(m, loraLogits, "model-f16.gguf + lora-f16.gguf", 1e-2);
+    }
+    // Merging the adapter into the weights before F16 rounding differs from the run-time adapter only by that
+    // rounding, so the merged file must agree with llama.cpp's adapter run within the F16 tolerance.
+    Path merged = GgufQuantizer.builder().model(RuntimeFixtures.path("hf")).mergeAdapter(RuntimeFixtures.path("hf-lora"))
+        .outType(GgufOutType.F16).threads(2).build().write(tmp.resolve("merged.gguf")).file();
+    try (GgufModel m = GgufModel.builder().file(merged).threads(2).build()) {
+      for (String p : PROMPTS) {
+        try (GgufSession s = m.newSession()) {
+          float[] want = RuntimeFixtures.floats(RuntimeFixtures.run(loraLogits, "model-f16.gguf + lora-f16.gguf",
+              "llama_cpp_default", p).path("logits"));
+          assertThat(RuntimeFixtures.maxAbsDiff(s.eval(ids(p)), want)).as(p).isLessThanOrEqualTo(1e-2);
+        }
+      }
+    }
+  }
+
+  @Test
+  void loraAdapterScaleZeroGivesTheBaseModel() {
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path("model-f16.gguf"))
+        .adapter(RuntimeFixtures.path("lora-f16.gguf")).adapterScale(0f).threads(1).build();
+        GgufSession a = m.newSession();
+        GgufSession b = f16.newSession()) {
+      assertThat(RuntimeFixtures.maxAbsDiff(a.eval(ids("en")), b.eval(ids("en")))).isLessThan(1e-6);
+    }
+  }
+
+  private void checkLogitsAndGreedy(GgufModel m, JsonNode json, String file, double llamaTolerance) {
+    for (String p : PROMPTS) {
+      JsonNode ref = RuntimeFixtures.run(json, file, "reference_fp64", p);
+      JsonNode cpp = RuntimeFixtures.run(json, file, "llama_cpp_default", p);
+      try (GgufSession s = m.newSession()) {
+        float[] got = s.eval(ids(p));
+        double dRef = RuntimeFixtures.maxAbsDiff(got, RuntimeFixtures.floats(ref.path("logits")));
+        double dCpp = RuntimeFixtures.maxAbsDiff(got, RuntimeFixtures.floats(cpp.path("logits")));
+        assertThat(dRef).as(file + " " + p + " vs reference_fp64").isLessThanOrEqualTo(FP64_TOLERANCE);
+        assertThat(dCpp).as(file + " " + p + " vs llama.cpp").isLessThanOrEqualTo(llamaTolerance);
+        // Greedy continuation: 8 steps, each token decoded as a one-token batch.
+        List<Integer> greedy = new ArrayList<>();
+        float[] l = got;
+        for (int step = 0; step < 8; step++) {
+          int t = Sampler.argmax(l);
+          greedy.add(t);
+          l = s.eval(t);
+        }
+        assertThat(greedy).as(file + " " + p + " greedy vs reference_fp64")
+            .containsExactlyElementsOf(toList(ref.path("greedy_tokens")));
+        // Against llama.cpp, compare steps while its margin exceeds twice our observed logit difference.
+        List<Integer> cppTokens = toList(cpp.path("greedy_tokens"));
+        int compared = 0;
+        for (int step = 0; step < 8; step++) {
+          JsonNode top = cpp.path("greedy_top5").get(step);
+          double margin = top.get(0).get(1).asDouble() - top.get(1).get(1).asDouble();
+          if (margin <= 2 * dCpp) {
+            break;
+          }
+          assertThat(greedy.get(step)).as(file + " " + p + " greedy step " + step + " vs llama.cpp")
+              .isEqualTo(cppTokens.get(step));
+          compared++;
+        }
+        if (!file.contains("q")) {
+          assertThat(compared).as("all steps compared for unquantized files").isEqualTo(8);
+        }
+      }
+    }
+  }
+
+  private static List<Integer> toList(JsonNode arr) {
+    List<Integer> l = new ArrayList<>();
+    arr.forEach(n -> l.add(n.asInt()));
+    return l;
+  }
+
+  @ParameterizedTest
+  @MethodSource("files")
+  void scalarAndVectorKernelsAgree(String file, double unused) {
+    try (GgufModel vec = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(2).build();
+        GgufModel scalar = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(1).vectorized(false).build();
+        GgufSession a = vec.newSession();
+        GgufSession b = scalar.newSession()) {
+      float[] la = a.eval(ids("digits_punct"));
+      float[] lb = b.eval(ids("digits_punct"));
+      assertThat(RuntimeFixtures.maxAbsDiff(la, lb)).isLessThan(1e-4);
+      JsonNode ref = RuntimeFixtures.run(logits, file, "reference_fp64", "digits_punct");
+      assertThat(RuntimeFixtures.maxAbsDiff(lb, RuntimeFixtures.floats(ref.path("logits")))).isLessThan(FP64_TOLERANCE);
+    }
+  }
+
+  @Test
+  void batchedPromptEqualsTokenByTokenEvaluation() {
+    int[] prompt = ids("digits_punct"); // 70 tokens: spans several prompt batches
+    try (GgufSession batched = f16.newSession(); GgufSession single = f16.newSession()) {
+      float[] a = batched.eval(prompt);
+      float[] b = null;
+      for (int t : prompt) {
+        b = single.eval(t);
+      }
+      assertThat(RuntimeFixtures.maxAbsDiff(a, b)).isLessThan(1e-5);
+      assertThat(batched.position()).isEqualTo(prompt.length);
+    }
+  }
+
+  @Test
+  void greedyGenerationStreamsTheLlamaCppContinuation() {
+    JsonNode cpp = RuntimeFixtures.run(logits, "model-f16.gguf", "llama_cpp_default", "en");
+    StringBuilder streamed = new StringBuilder();
+    List<Integer> streamedIds = new ArrayList<>();
+    GenerationResult r = f16.generate(text("en"), GenerationOptions.greedy(8), (id, t) -> {
+      if (id >= 0) {
+        streamedIds.add(id);
+      }
+      streamed.append(t);
+    });
+    assertThat(r.tokens()).containsExactlyElementsOf(toList(cpp.path("greedy_tokens")));
+    assertThat(streamedIds).isEqualTo(r.tokens());
+    assertThat(streamed.toString()).isEqualTo(r.text());
+    assertThat(r.text()).isEqualTo(f16.detokenize(r.tokens().stream().mapToInt(Integer::intValue).toArray()));
+    assertThat(r.text()).startsWith(" rera");
+    assertThat(r.doneReason()).isEqualTo(GenerationResult.DoneReason.LENGTH);
+    assertThat(r.promptTokens()).isEqualTo(46);
+  }
+
+  @Test
+  void stopSequenceEndsGenerationAndIsNotReturned() {
+    GenerationResult full = f16.generate(text("en"), GenerationOptions.greedy(8));
+    String stop = full.text().substring(3, 5);
+    StringBuilder streamed = new StringBuilder();
+    GenerationResult r = f16.generate(text("en"),
+        GenerationOptions.builder().temperature(0).maxTokens(8).addStop(stop).build(), (id, t) -> streamed.append(t));
+    assertThat(r.text()).isEqualTo(full.text().substring(0, full.text().indexOf(stop)));
+    assertThat(streamed.toString()).isEqualTo(r.text());
+    assertThat(r.doneReason()).isEqualTo(GenerationResult.DoneReason.STOP);
+    assertThat(r.tokens().size()).isLessThan(8);
+  }
+
+  @Test
+  void seededSamplingIsReproducibleAndSeedDependent() {
+    GenerationOptions.Builder b = GenerationOptions.builder().temperature(1.0).topP(0.95).topK(0).maxTokens(12);
+    GenerationResult a1 = f16.generate(text("es"), b.seed(7).build());
+    GenerationResult a2 = f16.generate(text("es"), b.seed(7).build());
+    assertThat(a1.tokens()).isEqualTo(a2.tokens());
+    boolean differs = false;
+    for (long seed = 8; seed < 14 && !differs; seed++) {
+      differs = !f16.generate(text("es"), b.seed(seed).build()).tokens().equals(a1.tokens());
+    }
+    assertThat(differs).as("some other seed samples a different continuation").isTrue();
+  }
+
+  @Test
+  void chatUsesTheLlama2TemplateOfTheModel() {
+    int[] ids = f16.chatTokens(List.of(ChatMessage.user("Hola")), PromptFormat.AUTO);
+    assertThat(ids[0]).isEqualTo(1);
+    assertThat(ids).containsSequence(f16.tokenize("[INST] Hola [/INST]", false, false));
+    assertThat(ids).doesNotContain(f16.tokenize("<s>", false, false)[1]);
+    int[] raw = f16.chatTokens(List.of(ChatMessage.user("Hola")), PromptFormat.RAW);
+    assertThat(raw).containsExactly(f16.tokenize("Hola"));
+  }
+
+  @Test
+  void asLlmClientAnswersRequestsInProcess() {
+    LlmClient client = f16.asLlmClient("tiny", PromptFormat.RAW);
+    LlmResponse r = client.generate(LlmRequest.builder().prompt(text("en")).temperature(0).maxTokens(8).build());
+    assertThat(r.text()).isEqualTo(f16.generate(text("en"), GenerationOptions.greedy(8)).text());
+    assertThat(r.model()).isEqualTo("tiny");
+    assertThat(r.promptTokens()).hasValue(46);
+    assertThat(r.completionTokens()).hasValue(8);
+  }
+
+  @Test
+  void exposesModelFacts() {
+    assertThat(f16.architecture()).isEqualTo("llama");
+    assertThat(f16.vocabSize()).isEqualTo(512);
+    assertThat(f16.layerCount()).isEqualTo(2);
+    assertThat(f16.embeddingLength()).isEqualTo(64);
+    assertThat(f16.parameterCount()).isEqualTo(188_736);
+    assertThat(f16.contextLength()).isEqualTo(256);
+    assertThat(f16.weightType()).isEqualTo(GgmlType.F16);
+    assertThat(f16.chatTemplate()).hasValueSatisfying(t -> assertThat(t).contains("[INST]"));
+    assertThat(f16.name()).isEqualTo("Hf");
+  }
+
+  @Test
+  void rejectsAdapterFileAsModelAndPromptsLongerThanTheContext() {
+    assertThatThrownBy(() -> GgufModel.load(RuntimeFixtures.path("lora-f16.gguf")))
+        .isInstanceOf(GgufFormatException.class).hasMessageContaining("general.type");
+    assertThatThrownBy(() -> GgufModel.builder().file(RuntimeFixtures.path("model-f16.gguf"))
+        .adapter(RuntimeFixtures.path("model-q8_0.gguf")).build())
+        .isInstanceOf(GgufFormatException.class).hasMessageContaining("general.type");
+    int[] tooLong = new int[300];
+    java.util.Arrays.fill(tooLong, 400);
+    assertThatThrownBy(() -> f16.generate(tooLong, GenerationOptions.greedy(1), TokenListener.NONE))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("context");
+    try (GgufSession s = f16.newSession()) {
+      assertThatThrownBy(() -> s.eval(512)).isInstanceOf(IllegalArgumentException.class);
+    }
+  }
+
+  @Test
+  void closedModelRefusesWorkAndCloseIsIdempotent() {
+    Path file = RuntimeFixtures.path("model-q8_0.gguf");
+    GgufModel m = GgufModel.load(file);
+    m.close();
+    m.close();
+    assertThatThrownBy(() -> m.tokenize("x")).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(m::newSession).isInstanceOf(IllegalStateException.class);
+  }
+}

@@ -1,0 +1,171 @@
+package dev.securetag.gguf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.Hashing;
+import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.Json;
+import dev.securetag.core.ProgressListener;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class GgufQuantizerTest {
+  @TempDir Path tmp;
+
+  private static JsonNode expected(String file) throws IOException {
+    JsonNode m = Json.readTree(Files.readString(TestResources.path("tiny-llama/expected/metadata.json")), "metadata");
+    return m.get("files").get(file);
+  }
+
+  private Path convert(GgufOutType type, int threads) {
+    Path out = tmp.resolve(type + ".gguf");
+    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(type).threads(threads).build()
+        .write(out);
+    return out;
+  }
+
+  static String itemsSha(GgufValue v) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteBuffer b = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
+    for (Object o : v.asList()) {
+      b.clear();
+      switch (v.itemType()) {
+        case STRING -> out.writeBytes(((String) o).getBytes(StandardCharsets.UTF_8));
+        case FLOAT32 -> out.write(b.putFloat((Float) o).array(), 0, 4);
+        case INT32, UINT32 -> out.write(b.putInt((int) (long) (Long) o).array(), 0, 4);
+        default -> throw new IllegalArgumentException(v.itemType().toString());
+      }
+    }
+    return Hashing.sha256Hex(out.toByteArray());
+  }
+
+  /** Compares every KV (order, type, value) and every tensor (order, type, ne, offset, sha256). */
+  static void assertMatches(Path file, JsonNode exp) {
+    try (GgufReader r = GgufReader.open(file)) {
+      List<String> keys = new ArrayList<>(r.metadata().keySet());
+      List<String> expKeys = new ArrayList<>();
+      exp.get("kvs").forEach(kv -> expKeys.add(kv.get("key").asText()));
+      assertThat(keys).containsExactlyElementsOf(expKeys);
+      for (JsonNode kv : exp.get("kvs")) {
+        String key = kv.get("key").asText();
+        GgufValue v = r.metadata().get(key);
+        assertThat(v.type().name()).as(key).isEqualTo(kv.get("type").asText());
+        switch (v.type()) {
+          case STRING -> assertThat(v.asString()).as(key).isEqualTo(kv.get("value").asText());
+          case UINT32 -> assertThat(v.asLong()).as(key).isEqualTo(kv.get("value").asLong());
+          case FLOAT32 -> assertThat(Float.floatToRawIntBits(v.asFloat())).as(key)
+              .isEqualTo(Float.floatToRawIntBits(Float.parseFloat(kv.get("value").asText())));
+          case BOOL -> assertThat(v.asBoolean()).as(key).isEqualTo(kv.get("value").asBoolean());
+          case ARRAY -> {
+            assertThat(v.itemType().name()).as(key).isEqualTo(kv.get("item_type").asText());
+            assertThat(v.asList()).as(key).hasSize(kv.get("count").asInt());
+            assertThat(itemsSha(v)).as(key).isEqualTo(kv.get("items_sha256").asText());
+            if (kv.has("value")) {
+              JsonNode ev = kv.get("value");
+              for (int i = 0; i < ev.size(); i++) {
+                Object o = v.asList().get(i);
+                if (o instanceof Float f) {
+                  assertThat(Float.floatToRawIntBits(f)).as(key + "[" + i + "]")
+                      .isEqualTo(Float.floatToRawIntBits(Float.parseFloat(ev.get(i).asText())));
+                } else if (o instanceof Long l) {
+                  assertThat(l).as(key + "[" + i + "]").isEqualTo(ev.get(i).asLong());
+                } else {
+                  assertThat(o).as(key + "[" + i + "]").isEqualTo(ev.get(i).asText());
+                }
+              }
+            }
+          }
+          default -> throw new AssertionError("unexpected type " + v.type() + " for " + key);
+        }
+      }
+      JsonNode tensors = exp.get("tensors");
+      assertThat(r.tensors()).hasSize(tensors.size());
+      for (int i = 0; i < tensors.size(); i++) {
+        JsonNode et = tensors.get(i);
+        GgufTensorInfo t = r.tensors().get(i);
+        assertThat(t.name()).isEqualTo(et.get("name").asText());
+        assertThat(t.type().name()).as(t.name()).isEqualTo(et.get("type").asText());
+        List<Long> ne = new ArrayList<>();
+        et.get("ne").forEach(n -> ne.add(n.asLong()));
+        assertThat(t.ne()).as(t.name()).containsExactly(ne.stream().mapToLong(Long::longValue).toArray());
+        assertThat(t.offset()).as(t.name()).isEqualTo(et.get("offset").asLong());
+        ByteBuffer b = r.tensorData(t.name());
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        assertThat(Hashing.sha256Hex(bytes)).as(t.name()).isEqualTo(et.get("sha256").asText());
+      }
+    }
+  }
+
+  @Test
+  void convertsTinyLlamaToF16ExactlyAsLlamaCppsConverter() throws IOException {
+    Path out = convert(GgufOutType.F16, 2);
+    assertMatches(out, expected("model-f16.gguf"));
+    assertThat(Hashing.sha256Hex(out)).isEqualTo(expected("model-f16.gguf").get("file_sha256").asText());
+  }
+
+  @Test
+  void quantizesTinyLlamaToQ8_0ExactlyAsLlamaQuantize() throws IOException {
+    Path out = convert(GgufOutType.Q8_0, 2);
+    assertMatches(out, expected("model-q8_0.gguf"));
+    assertThat(Files.readAllBytes(out))
+        .isEqualTo(Files.readAllBytes(TestResources.path("tiny-llama/expected/model-q8_0.gguf")));
+  }
+
+  @Test
+  void quantizesTinyLlamaToQ4_K_MExactlyAsLlamaQuantize() throws IOException {
+    Path out = convert(GgufOutType.Q4_K_M, 1);
+    assertMatches(out, expected("model-q4_k_m.gguf"));
+    assertThat(Files.readAllBytes(out))
+        .isEqualTo(Files.readAllBytes(TestResources.path("tiny-llama/expected/model-q4_k_m.gguf")));
+  }
+
+  @Test
+  void reportsProgressUpToTheTotalWeightCount() {
+    List<ProgressListener.Progress> seen = new CopyOnWriteArrayList<>();
+    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(GgufOutType.Q6_K).threads(2)
+        .listener(seen::add).build().write(tmp.resolve("q6.gguf"));
+    assertThat(seen).isNotEmpty();
+    ProgressListener.Progress last = seen.get(seen.size() - 1);
+    assertThat(last.done()).isEqualTo(last.total()).isEqualTo(188_736);
+  }
+
+  @Test
+  void rejectsMissingConfigFields() throws IOException {
+    Path dir = TestResources.copyDir("tiny-llama/hf", tmp.resolve("hf"));
+    String cfg = Files.readString(dir.resolve("config.json")).replace("\"rms_norm_eps\"", "\"x_rms\"");
+    Files.writeString(dir.resolve("config.json"), cfg);
+    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).build().write(tmp.resolve("x.gguf")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("rms_norm_eps");
+    assertThat(tmp.resolve("x.gguf")).doesNotExist();
+  }
+
+  @Test
+  void rejectsMisuseOfTheBuilder() {
+    assertThatThrownBy(() -> GgufQuantizer.builder().build()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> GgufQuantizer.builder().threads(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GgufQuantizer.builder().intermediate(GgmlType.Q8_0))
+        .isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @Test
+  void derivesNameAndSizeLabelLikeGgufPy() {
+    assertThat(GgufQuantizer.titleFromId(Path.of("/x/hf-lora"))).isEqualTo("Hf Lora");
+    assertThat(GgufQuantizer.titleFromId(Path.of("Mistral-7B-Instruct-v0.2"))).isEqualTo("Mistral 7B Instruct v0.2");
+    assertThat(GgufQuantizer.roundedNotation(188_736)).isEqualTo("189K");
+    assertThat(GgufQuantizer.roundedNotation(7_241_732_096L)).isEqualTo("7.2B");
+    assertThat(GgufQuantizer.roundedNotation(852_900_000L)).isEqualTo("853M");
+  }
+}

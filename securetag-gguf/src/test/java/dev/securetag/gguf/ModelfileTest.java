@@ -1,0 +1,89 @@
+package dev.securetag.gguf;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.securetag.core.InvalidInputException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelfileTest {
+  @TempDir Path tmp;
+
+  @Test
+  void writesAndParsesBackEveryInstruction() throws Exception {
+    Modelfile mf = Modelfile.builder()
+        .from("./model-q4_k_m.gguf")
+        .adapter("./adapter.gguf")
+        .template(Modelfile.ALPACA_TEMPLATE)
+        .system("You answer \"security\" questions.\nCite the standard.")
+        .parameter("temperature", 0.2)
+        .parameter("num_ctx", 4096)
+        .parameter("stop", "### Instruction:")
+        .parameter("stop", " padded ")
+        .message("user", "What is ASVS?")
+        .license("MIT")
+        .build();
+    Path f = tmp.resolve("Modelfile");
+    mf.write(f);
+    String text = Files.readString(f);
+    assertThat(text).startsWith("FROM ./model-q4_k_m.gguf\nADAPTER ./adapter.gguf\nTEMPLATE \"\"\"");
+    assertThat(text).contains("PARAMETER stop ### Instruction:\n").contains("PARAMETER stop \" padded \"\n");
+    Modelfile back = Modelfile.read(f);
+    assertThat(back.render()).isEqualTo(text);
+    assertThat(back.from()).isEqualTo("./model-q4_k_m.gguf");
+    assertThat(back.adapter()).contains("./adapter.gguf");
+    assertThat(back.template()).contains(Modelfile.ALPACA_TEMPLATE);
+    assertThat(back.system()).contains("You answer \"security\" questions.\nCite the standard.");
+    assertThat(back.parameter("stop")).containsExactly("### Instruction:", " padded ");
+    assertThat(back.parameter("temperature")).containsExactly("0.2");
+    assertThat(back.messages()).containsExactly(new Modelfile.Message("user", "What is ASVS?"));
+    assertThat(back.license()).contains("MIT");
+  }
+
+  @Test
+  void alpacaTemplateRendersTheTrainingLayout() {
+    // What Ollama's Go template yields for a prompt with no system message.
+    String rendered = Modelfile.ALPACA_TEMPLATE.replace("{{ if .System }}{{ .System }}\n\n{{ end }}", "")
+        .replace("{{ .Prompt }}", "Explain X.\n\n### Input:\ncode").replace("{{ .Response }}", "");
+    assertThat(rendered).isEqualTo("### Instruction:\nExplain X.\n\n### Input:\ncode\n\n### Response:\n");
+  }
+
+  @Test
+  void parsesOllamaSyntaxCaseInsensitivelyWithComments() {
+    Modelfile mf = Modelfile.parse("# comment\nfrom llama3:8b\n\nParameter top_k 20\nsystem \"Be brief.\"\n"
+        + "TEMPLATE \"\"\"{{ .Prompt }}\n\"\"\"\n", "inline");
+    assertThat(mf.from()).isEqualTo("llama3:8b");
+    assertThat(mf.parameters()).hasSize(1);
+    assertThat(mf.parameter("top_k")).containsExactly("20");
+    assertThat(mf.system()).contains("Be brief.");
+    assertThat(mf.template()).contains("{{ .Prompt }}\n");
+  }
+
+  @Test
+  void rejectsInvalidModelfilesNamingTheLine() {
+    assertThatThrownBy(() -> Modelfile.parse("FROM a\nBOGUS x\n", "mf"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("mf:2").hasMessageContaining("BOGUS");
+    assertThatThrownBy(() -> Modelfile.parse("PARAMETER top_k 1\n", "mf"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("FROM");
+    assertThatThrownBy(() -> Modelfile.parse("FROM a\nSYSTEM \"\"\"open\n", "mf"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("mf:2");
+    assertThatThrownBy(() -> Modelfile.parse("FROM a\nADAPTER x\nADAPTER y\n", "mf"))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining("only one ADAPTER");
+  }
+
+  @Test
+  void refusesValuesOllamaCannotRepresent() {
+    assertThatThrownBy(() -> Modelfile.builder().from("a").system("x\"\"\"y"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Modelfile.builder().build()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> Modelfile.builder().from("a").message("tool", "x"))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThat(Modelfile.quote("plain")).isEqualTo("plain");
+    assertThat(List.of(Modelfile.quote("a\nb"), Modelfile.quote(" x")))
+        .containsExactly("\"\"\"a\nb\"\"\"", "\" x\"");
+  }
+}

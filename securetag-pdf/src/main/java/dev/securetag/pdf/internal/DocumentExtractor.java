@@ -1,0 +1,348 @@
+package dev.securetag.pdf.internal;
+
+import dev.securetag.core.SourceRef;
+import dev.securetag.core.TextBlock;
+import dev.securetag.pdf.DocumentReport;
+import dev.securetag.pdf.ExtractedDocument;
+import dev.securetag.pdf.OcrMode;
+import dev.securetag.pdf.PageIssue;
+import dev.securetag.pdf.PdfErrorKind;
+import dev.securetag.pdf.PdfExtractionException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.channels.SeekableByteChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.IntConsumer;
+import java.util.function.Supplier;
+import net.sourceforge.tess4j.TesseractException;
+import org.apache.pdfbox.Loader;
+import org.apache.pdfbox.io.MemoryUsageSetting;
+import org.apache.pdfbox.io.RandomAccessReadBufferedFile;
+import org.apache.pdfbox.pdmodel.PDDocument;
+import org.apache.pdfbox.pdmodel.PDPage;
+import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDDestination;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDPageXYZDestination;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDDocumentOutline;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlineItem;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlineNode;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Extracts one PDF into {@link TextBlock}s: load (file-backed, temp-file stream cache), permission check, one
+ * content-stream pass per page (glyphs, drawn lines, images), OCR routing, ruled tables, then document-level
+ * running header/footer removal, column-aware reading order, paragraphs, lists, headings and section paths.
+ * Bad input never escapes as an exception: it becomes the report's typed error.
+ */
+public final class DocumentExtractor {
+
+  private static final Logger LOG = LoggerFactory.getLogger(DocumentExtractor.class);
+
+  /** Per-run settings. */
+  public record Options(OcrMode ocrMode, String password, boolean allowRestricted, long maxFileBytes, int maxPages) {}
+
+  private final Options opt;
+  private final Supplier<OcrEngine> ocr;
+  private final IntConsumer pageDone;
+
+  public DocumentExtractor(Options opt, Supplier<OcrEngine> ocr, IntConsumer pageDone) {
+    this.opt = opt;
+    this.ocr = ocr;
+    this.pageDone = pageDone;
+  }
+
+  /** One page after the content pass: body segments, tables, or OCR paragraphs. */
+  record PageLayout(int pageNo, float width, float height, List<Segment> segments, List<TableRegion> tables,
+      List<String> ocrParagraphs) {}
+
+  /** Flattened outline entry; top is in top-left page coordinates, or NaN when the destination has none. */
+  record OutlineEntry(String title, int level, int page, float top) {}
+
+  public ExtractedDocument extract(Path file) {
+    long t0 = System.nanoTime();
+    List<PageIssue> issues = new ArrayList<>();
+    List<String> warnings = new ArrayList<>();
+    int[] pages = {0};
+    try {
+      List<TextBlock> blocks = run(file, issues, warnings, pages);
+      List<Integer> ocrPages = new ArrayList<>();
+      int tables = 0;
+      for (TextBlock b : blocks) {
+        if (b.table().isPresent()) {
+          tables++;
+        }
+      }
+      ocrPages.addAll(ocrPageNumbers);
+      return new ExtractedDocument(blocks, new DocumentReport(file, pages[0], blocks.size(), tables, ocrPages,
+          Duration.ofNanos(System.nanoTime() - t0), issues, warnings, Optional.empty()));
+    } catch (PdfExtractionException e) {
+      LOG.warn("Skipping {}", e.getMessage());
+      return new ExtractedDocument(List.of(), new DocumentReport(file, pages[0], 0, 0, List.of(),
+          Duration.ofNanos(System.nanoTime() - t0), issues, warnings, Optional.of(e)));
+    }
+  }
+
+  private final List<Integer> ocrPageNumbers = new ArrayList<>();
+
+  private List<TextBlock> run(Path file, List<PageIssue> issues, List<String> warnings, int[] pageCount) {
+    ocrPageNumbers.clear();
+    String name = file.getFileName().toString();
+    String loc = file.toString();
+    long size;
+    byte[] head = new byte[1024];
+    byte[] tail = new byte[1024];
+    int headLen;
+    int tailLen;
+    try {
+      size = Files.size(file);
+      if (size == 0) {
+        throw new PdfExtractionException(PdfErrorKind.EMPTY, loc, "file is empty (0 bytes)");
+      }
+      if (size > opt.maxFileBytes()) {
+        throw new PdfExtractionException(PdfErrorKind.TOO_LARGE, loc,
+            "file has " + size + " bytes, more than the limit of " + opt.maxFileBytes());
+      }
+      try (InputStream in = Files.newInputStream(file)) {
+        headLen = in.readNBytes(head, 0, head.length);
+      }
+      try (SeekableByteChannel ch = Files.newByteChannel(file)) {
+        ch.position(Math.max(0, size - tail.length));
+        java.nio.ByteBuffer bb = java.nio.ByteBuffer.wrap(tail);
+        while (bb.hasRemaining() && ch.read(bb) > 0) {
+          // fill
+        }
+        tailLen = bb.position();
+      }
+    } catch (IOException e) {
+      throw new PdfExtractionException(PdfErrorKind.UNREADABLE_FILE, loc, "cannot read file: " + e.getMessage(), e);
+    }
+    if (!new String(head, 0, headLen, StandardCharsets.ISO_8859_1).contains("%PDF-")) {
+      throw new PdfExtractionException(PdfErrorKind.NOT_PDF, loc, "no %PDF- header in the first 1024 bytes");
+    }
+    boolean noEof = !new String(tail, 0, tailLen, StandardCharsets.ISO_8859_1).contains("%%EOF");
+    PDDocument doc;
+    try {
+      doc = Loader.loadPDF(new RandomAccessReadBufferedFile(file.toFile()), opt.password(), null, null,
+          MemoryUsageSetting.setupTempFileOnly().streamCache);
+    } catch (InvalidPasswordException e) {
+      if (opt.password() == null) {
+        throw new PdfExtractionException(PdfErrorKind.ENCRYPTED, loc,
+            "encrypted and needs a password (supply one with PdfCorpus.Builder.password)", e);
+      }
+      throw new PdfExtractionException(PdfErrorKind.WRONG_PASSWORD, loc, "the supplied password is wrong", e);
+    } catch (IOException | RuntimeException e) {
+      // PDFBox signals unrecoverable structure damage with IOException and, on some malformed inputs, with
+      // runtime exceptions from its parser; both mean the file cannot be read.
+      throw new PdfExtractionException(noEof ? PdfErrorKind.TRUNCATED : PdfErrorKind.CORRUPT, loc,
+          (noEof ? "truncated (no %%EOF marker) and unparseable: " : "corrupt PDF: ") + e.getMessage(), e);
+    }
+    try (doc) {
+      if (noEof) {
+        warnings.add("no %%EOF marker: the file looks truncated; PDFBox repaired what it could");
+      }
+      if (doc.isEncrypted() && !doc.getCurrentAccessPermission().canExtractContent() && !opt.allowRestricted()) {
+        throw new PdfExtractionException(PdfErrorKind.EXTRACTION_RESTRICTED, loc,
+            "the document's permissions forbid content extraction (opt in with PdfCorpus.Builder.allowRestricted)");
+      }
+      int n = doc.getNumberOfPages();
+      pageCount[0] = n;
+      if (n == 0) {
+        throw new PdfExtractionException(PdfErrorKind.EMPTY, loc, "the document has no pages");
+      }
+      if (n > opt.maxPages()) {
+        throw new PdfExtractionException(PdfErrorKind.TOO_LARGE, loc,
+            n + " pages, more than the limit of " + opt.maxPages());
+      }
+      List<OutlineEntry> outline = outline(doc);
+      Set<String> vocabulary = new HashSet<>();
+      List<PageLayout> layouts = new ArrayList<>(n);
+      PageCollector collector = new PageCollector();
+      for (int p = 1; p <= n; p++) {
+        PageLayout layout = page(doc, collector, p, issues, vocabulary, loc);
+        if (layout != null) {
+          layouts.add(layout);
+        }
+        pageDone.accept(p);
+      }
+      List<TextBlock> blocks = new Assembler(name, outline, vocabulary).assemble(layouts);
+      if (blocks.isEmpty()) {
+        throw new PdfExtractionException(PdfErrorKind.EMPTY, loc, "no text could be extracted from any of its " + n
+            + " pages" + (issues.isEmpty() ? "" : " (" + issues.get(0).message() + ")"));
+      }
+      return blocks;
+    } catch (IOException e) {
+      // Only PDDocument.close can throw here; the content has already been extracted.
+      LOG.debug("closing {} failed: {}", loc, e.toString());
+      throw new PdfExtractionException(PdfErrorKind.CORRUPT, loc, "failed while closing: " + e.getMessage(), e);
+    }
+  }
+
+  private PageLayout page(PDDocument doc, PageCollector collector, int p, List<PageIssue> issues,
+      Set<String> vocabulary, String loc) {
+    RawPage raw;
+    try {
+      raw = collector.collect(doc, p);
+    } catch (IOException | RuntimeException e) {
+      // A broken content stream on one page must not lose the other pages: report it and go on.
+      issues.add(new PageIssue(p, PageIssue.Kind.PAGE_FAILED, "content stream could not be parsed: " + e));
+      return null;
+    }
+    int bad = 0;
+    int visible = 0;
+    for (Glyph g : raw.glyphs()) {
+      String t = g.text();
+      for (int i = 0; i < t.length(); i++) {
+        char c = t.charAt(i);
+        if (c == '\uFFFD' || (c >= '\uE000' && c <= '\uF8FF') || (Character.isISOControl(c) && c != '\n')) {
+          bad++;
+        } else if (!Character.isWhitespace(c)) {
+          visible++;
+        }
+      }
+    }
+    TextQuality.Verdict verdict = TextQuality.judge(TextNormalizer.normalize(spaced(raw.glyphs())), bad);
+    boolean noText = visible == 0;
+    boolean scanLike = raw.imageCoverage() > 0.2 && (noText || (visible < 40 && raw.imageCoverage() > 0.5));
+    boolean needOcr = switch (opt.ocrMode()) {
+      case ALWAYS -> true;
+      case AUTO -> scanLike || (!noText && !verdict.usable()) || (noText && raw.edges().size() > 200);
+      case OFF -> false;
+    };
+    if (needOcr) {
+      OcrEngine engine = ocr.get();
+      Optional<String> why = engine.unavailableReason();
+      if (why.isPresent()) {
+        issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "needs OCR ("
+            + (scanLike ? "image-only page" : noText ? "no text layer" : verdict.reason()) + ") but " + why.get()));
+        if (opt.ocrMode() != OcrMode.ALWAYS || !verdict.usable() || noText) {
+          return null;
+        }
+      } else {
+        try {
+          String text = engine.ocrPage(doc, p);
+          ocrPageNumbers.add(p);
+          return new PageLayout(p, raw.width(), raw.height(), List.of(), List.of(), paragraphs(text, vocabulary));
+        } catch (IOException | TesseractException | RuntimeException e) {
+          // Rendering or recognition failed for this page only; report it instead of dropping it silently.
+          issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "OCR failed: " + e));
+          return null;
+        }
+      }
+    } else if (noText) {
+      if (raw.imageCoverage() > 0.2 || raw.edges().size() > 200) {
+        issues.add(new PageIssue(p, PageIssue.Kind.LOW_QUALITY_TEXT,
+            "page has no text layer (image or drawn text only) and OCR is off"));
+      } else {
+        issues.add(new PageIssue(p, PageIssue.Kind.BLANK, "page has no text"));
+      }
+      return null;
+    } else if (!verdict.usable()) {
+      issues.add(new PageIssue(p, PageIssue.Kind.LOW_QUALITY_TEXT,
+          "text layer looks unusable (" + verdict.reason() + ") and OCR is off; page text not emitted"));
+      return null;
+    }
+    TableFinder.Found found = TableFinder.find(raw.edges(), raw.glyphs());
+    List<Segment> segs = new ArrayList<>();
+    for (List<Glyph> line : LineBuilder.lines(found.rest())) {
+      for (Segment s : LineBuilder.segments(line, LineBuilder.SEGMENT_GAP_EM)) {
+        if (!s.text().isBlank()) {
+          segs.add(s);
+          TextNormalizer.collectHyphenated(s.text(), vocabulary);
+        }
+      }
+    }
+    return new PageLayout(p, raw.width(), raw.height(), segs, found.tables(), null);
+  }
+
+  private static String spaced(List<Glyph> glyphs) {
+    StringBuilder sb = new StringBuilder(glyphs.size() * 2);
+    Glyph prev = null;
+    for (Glyph g : glyphs) {
+      if (prev != null && (g.x() < prev.x() || g.x() - prev.right() > 0.2f * g.fontSize())) {
+        sb.append(' ');
+      }
+      sb.append(g.text());
+      prev = g;
+    }
+    return sb.toString();
+  }
+
+  static List<String> paragraphs(String ocrText, Set<String> vocabulary) {
+    List<String> out = new ArrayList<>();
+    for (String para : ocrText.split("\\n\\s*\\n")) {
+      StringBuilder sb = new StringBuilder();
+      for (String line : para.split("\\n")) {
+        String l = TextNormalizer.normalize(line).trim();
+        if (l.isEmpty()) {
+          continue;
+        }
+        TextNormalizer.collectHyphenated(l, vocabulary);
+        // OCR loses font cues, so a numbered heading line is set apart from the text around it by pattern alone.
+        boolean heading = Blocks.numberedLevel(l) > 0 && Blocks.headingShaped(l, true) && l.split("\\s+").length <= 12;
+        if (heading) {
+          if (sb.length() > 0) {
+            out.add(sb.toString());
+            sb.setLength(0);
+          }
+          out.add(l);
+          continue;
+        }
+        TextNormalizer.appendLine(sb, l, vocabulary);
+      }
+      if (sb.length() > 0) {
+        out.add(sb.toString());
+      }
+    }
+    return out;
+  }
+
+  private static List<OutlineEntry> outline(PDDocument doc) {
+    List<OutlineEntry> out = new ArrayList<>();
+    try {
+      PDDocumentOutline root = doc.getDocumentCatalog().getDocumentOutline();
+      if (root != null) {
+        Map<PDPage, Integer> index = new HashMap<>();
+        walk(doc, root, 1, out, index, new HashSet<>());
+      }
+    } catch (IOException | RuntimeException e) {
+      // A broken outline only costs us the bookmarks; numbered headings and font cues still give section paths.
+      LOG.debug("ignoring unreadable outline: {}", e.toString());
+      out.clear();
+    }
+    return out;
+  }
+
+  private static void walk(PDDocument doc, PDOutlineNode node, int level, List<OutlineEntry> out,
+      Map<PDPage, Integer> index, Set<PDOutlineItem> seen) throws IOException {
+    for (PDOutlineItem item : node.children()) {
+      if (!seen.add(item) || out.size() > 10_000) {
+        return;
+      }
+      String title = item.getTitle() == null ? "" : TextNormalizer.normalize(item.getTitle()).trim();
+      PDPage page = item.findDestinationPage(doc);
+      if (page != null && !title.isEmpty()) {
+        int pageNo = index.computeIfAbsent(page, pg -> doc.getPages().indexOf(pg)) + 1;
+        float top = Float.NaN;
+        PDDestination dest = item.getDestination();
+        if (dest instanceof PDPageXYZDestination xyz && xyz.getTop() >= 0) {
+          top = page.getCropBox().getUpperRightY() - xyz.getTop();
+        }
+        if (pageNo > 0) {
+          out.add(new OutlineEntry(title, level, pageNo, top));
+        }
+      }
+      walk(doc, item, level + 1, out, index, seen);
+    }
+  }
+}

@@ -1,0 +1,25 @@
+package dev.securetag.pdf.internal;
+
+/**
+ * One glyph in top-left page coordinates (y grows downwards), as PDFBox reports it after the crop box offset.
+ *
+ * @param top y of the glyph's top edge
+ * @param baseline y of the baseline
+ */
+record Glyph(String text, float x, float top, float baseline, float width, float fontSize, boolean bold) {
+  float right() {
+    return x + width;
+  }
+
+  float centerX() {
+    return x + width / 2f;
+  }
+
+  float centerY() {
+    return (top + baseline) / 2f;
+  }
+
+  boolean isSpace() {
+    return text.isBlank();
+  }
+}

@@ -1,0 +1,403 @@
+package dev.securetag.runpod;
+
+import static dev.securetag.runpod.TestSupport.KEY;
+import static dev.securetag.runpod.TestSupport.client;
+import static dev.securetag.runpod.TestSupport.eventually;
+import static dev.securetag.runpod.TestSupport.fake;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.securetag.core.Json;
+import dev.securetag.core.LlmRequest;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.runpod.testing.FakeRunPodEndpoint;
+import dev.securetag.runpod.testing.Fault;
+import dev.securetag.runpod.testing.JobHandler;
+import dev.securetag.runpod.testing.Operation;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.ConnectException;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import okhttp3.MediaType;
+import okhttp3.OkHttpClient;
+import okhttp3.Request;
+import okhttp3.RequestBody;
+import okhttp3.Response;
+import org.junit.jupiter.api.Test;
+
+class OllamaRunPodProxyTest {
+  private static final String MODEL = "securetag";
+
+  /** Like the RunPod Ollama worker: streams Ollama NDJSON lines as string chunks, or returns the seed's object. */
+  private static JobHandler ollamaLikeWorker(int tokens, Duration perToken) {
+    return job -> {
+      JsonNode in = job.input();
+      boolean chat = in.has("messages");
+      String prompt = chat ? in.path("messages").get(in.path("messages").size() - 1).path("content").asText()
+          : in.path("prompt").asText();
+      if (!in.path("stream").asBoolean(false)) {
+        return Json.object().put("response", "answer to " + prompt).put("model", in.path("model").asText());
+      }
+      for (int i = 0; i < tokens; i++) {
+        var line = Json.object().put("model", in.path("model").asText()).put("created_at", "2026-01-01T00:00:00Z");
+        if (chat) {
+          line.putObject("message").put("role", "assistant").put("content", "tok" + i + " ");
+        } else {
+          line.put("response", "tok" + i + " ");
+        }
+        line.put("done", false);
+        job.emit(TextNode.valueOf(Json.write(line)));
+        job.sleep(perToken);
+      }
+      var done = Json.object().put("model", in.path("model").asText()).put("response", "").put("done", true)
+          .put("done_reason", "stop").put("eval_count", tokens).put("eval_duration", 123_000_000L);
+      job.emit(TextNode.valueOf(Json.write(done)));
+      return null;
+    };
+  }
+
+  private static OllamaRunPodProxy.Builder proxy(RunPodClient rp) {
+    return OllamaRunPodProxy.builder().runPod(rp).model(MODEL).shutdownGrace(Duration.ofSeconds(10));
+  }
+
+  private static OllamaClient ollama(OllamaRunPodProxy p) {
+    return OllamaClient.builder().baseUrl(p.baseUrl()).model(MODEL).retry(RetryPolicy.none()).build();
+  }
+
+  @Test
+  void streamingGenerateReachesAnUnmodifiedOllamaClientTokenByToken() {
+    try (FakeRunPodEndpoint fake = fake().handler(ollamaLikeWorker(5, Duration.ofMillis(5))).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      List<String> tokens = new ArrayList<>();
+      OllamaResponse r = o.generateStreaming(LlmRequest.of("why?"), tokens::add);
+      assertThat(r.text()).isEqualTo("tok0 tok1 tok2 tok3 tok4 ");
+      assertThat(tokens).containsSubsequence("tok0 ", "tok1 ", "tok4 ");
+      assertThat(r.doneReason()).contains("stop");
+      assertThat(r.evalCount()).hasValue(5);
+      assertThat(r.evalDuration()).contains(Duration.ofMillis(123));
+      assertThat(r.totalDuration()).isPresent();
+      assertThat(fake.requestCount(Operation.RUN)).isEqualTo(1);
+      assertThat(fake.requestCount(Operation.RUNSYNC)).isZero();
+      JsonNode input = Json.readTree(fake.requests().get(0).body(), "run").path("input");
+      assertThat(input.path("prompt").asText()).isEqualTo("why?");
+      assertThat(input.path("model").asText()).isEqualTo(MODEL);
+      assertThat(input.path("stream").asBoolean()).isTrue();
+    }
+  }
+
+  @Test
+  void nonStreamingGenerateWithASyncSeedWorkerReturnsOneOllamaObject() {
+    try (FakeRunPodEndpoint fake = fake().handler(ollamaLikeWorker(3, Duration.ZERO)).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      OllamaResponse r = o.generate(LlmRequest.builder().prompt("ping").maxTokens(10).build(), null);
+      assertThat(r.text()).isEqualTo("answer to ping");
+      assertThat(r.raw().path("done").asBoolean()).isTrue();
+      assertThat(r.doneReason()).contains("stop");
+      assertThat(r.totalDuration()).isPresent();
+      assertThat(r.evalCount()).isPresent();
+      JsonNode input = Json.readTree(fake.requests().get(0).body(), "run").path("input");
+      assertThat(input.path("options").path("num_predict").asInt()).isEqualTo(10);
+      assertThat(input.path("stream").asBoolean(true)).isFalse();
+    }
+  }
+
+  @Test
+  void chatWorksStreamingAndNot() {
+    try (FakeRunPodEndpoint fake = fake().handler(ollamaLikeWorker(3, Duration.ZERO)).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      List<String> tokens = new ArrayList<>();
+      assertThat(o.chat(List.of(ChatMessage.user("hello")), null, tokens::add).text()).isEqualTo("tok0 tok1 tok2 ");
+      assertThat(tokens).contains("tok0 ");
+      assertThat(o.chat(List.of(ChatMessage.user("hello"))).text()).isEqualTo("answer to hello");
+    }
+  }
+
+  @Test
+  void aggregatedListOutputsAndPlainTextChunksAreUnwrapped() {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          job.emit(TextNode.valueOf("Hello"));
+          job.emit(Json.object().put("text", ", world"));
+          return null;
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      assertThat(o.generate("x")).isEqualTo("Hello, world");
+      List<String> tokens = new ArrayList<>();
+      assertThat(o.generateStreaming(LlmRequest.of("x"), tokens::add).text()).isEqualTo("Hello, world");
+      assertThat(tokens).contains("Hello", ", world");
+    }
+  }
+
+  @Test
+  void failedJobsBecomeOllamaErrorsBeforeAndDuringStreaming() {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          throw new IllegalStateException("CUDA out of memory");
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      assertThatThrownBy(() -> o.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+        assertThat(e.httpStatus()).isEqualTo(500);
+        assertThat(e.getMessage()).contains("FAILED").contains("CUDA out of memory");
+      });
+      assertThatThrownBy(() -> o.generateStreaming(LlmRequest.of("x"), t -> { }))
+          .isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+            assertThat(e.httpStatus()).isEqualTo(200);
+            assertThat(e.getMessage()).contains("CUDA out of memory");
+          });
+    }
+  }
+
+  @Test
+  void workerErrorChunkEndsTheStreamWithAnErrorLine() {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          job.emit(TextNode.valueOf("{\"model\":\"m\",\"response\":\"a\",\"done\":false}"));
+          job.emit(Json.object().put("error", "model failed to load"));
+          return null;
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      assertThatThrownBy(() -> o.generateStreaming(LlmRequest.of("x"), t -> { }))
+          .isInstanceOfSatisfying(RemoteServiceException.class, e -> assertThat(e.getMessage()).contains("model failed to load"));
+    }
+  }
+
+  @Test
+  void upstreamFailuresNeverEchoTheRunPodKeyNorForwardTheCallerAuthorization() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).accessToken("proxy-token-abc").build();
+        OllamaClient o = OllamaClient.builder().baseUrl(p.baseUrl()).model(MODEL).bearerToken("proxy-token-abc")
+            .retry(RetryPolicy.none()).build()) {
+      assertThat(o.generate("fine")).isEqualTo("echo: fine");
+      assertThat(fake.requests()).allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + KEY));
+      fake.injectFault(Operation.RUN, 1, Fault.status(500).echoingAuthorization());
+      assertThatThrownBy(() -> o.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+        assertThat(e.httpStatus()).isEqualTo(502);
+        assertThat(e.getMessage()).doesNotContain(KEY).contains("****");
+      });
+      fake.injectFault(Operation.RUN, 1, Fault.status(401).echoingAuthorization());
+      assertThatThrownBy(() -> o.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+        assertThat(e.httpStatus()).isEqualTo(502);
+        assertThat(e.getMessage()).doesNotContain(KEY).contains("rejected the proxy's credentials");
+      });
+      assertThat(p.toString()).doesNotContain(KEY).doesNotContain("proxy-token-abc");
+    }
+  }
+
+  @Test
+  void accessTokenIsRequiredWhenConfigured() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).accessToken("s3cret-token").build()) {
+      OkHttpClient http = new OkHttpClient();
+      RequestBody body = RequestBody.create("{\"model\":\"securetag\",\"prompt\":\"x\",\"stream\":false}",
+          MediaType.get("application/json"));
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").post(body).build()).execute()) {
+        assertThat(r.code()).isEqualTo(401);
+        assertThat(r.body().string()).contains("\"error\"");
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").post(body)
+          .header("Authorization", "Bearer s3cret-tokeX").build()).execute()) {
+        assertThat(r.code()).isEqualTo(401);
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/tags")
+          .header("Authorization", "s3cret-token").build()).execute()) {
+        assertThat(r.code()).isEqualTo(401);
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").post(body)
+          .header("Authorization", "Bearer s3cret-token").build()).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        assertThat(Json.readTree(r.body().string(), "reply").path("response").asText()).isEqualTo("echo: x");
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/").build()).execute()) {
+        assertThat(r.code()).isEqualTo(200);
+        assertThat(r.body().string()).isEqualTo("Ollama is running");
+      }
+      assertThat(fake.requestCount(Operation.RUN)).isEqualTo(1);
+      http.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void oversizedAndMalformedBodiesAreRejectedBeforeReachingRunPod() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).maxBodyBytes(1024).build()) {
+      OkHttpClient http = new OkHttpClient();
+      String big = "{\"model\":\"securetag\",\"prompt\":\"" + "x".repeat(5000) + "\"}";
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate")
+          .post(RequestBody.create(big, MediaType.get("application/json"))).build()).execute()) {
+        assertThat(r.code()).isEqualTo(413);
+        assertThat(r.body().string()).contains("too large");
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate")
+          .post(RequestBody.create("{not json", MediaType.get("application/json"))).build()).execute()) {
+        assertThat(r.code()).isEqualTo(400);
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate")
+          .post(RequestBody.create("{\"prompt\":\"x\"}", MediaType.get("application/json"))).build()).execute()) {
+        assertThat(r.code()).isEqualTo(400);
+        assertThat(r.body().string()).contains("model is required");
+      }
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").get().build()).execute()) {
+        assertThat(r.code()).isEqualTo(405);
+      }
+      assertThat(fake.requestCount(Operation.RUN)).isZero();
+      http.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void saturatedProxyAnswers503WithRetryAfter() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          release.await(10, TimeUnit.SECONDS);
+          return Json.object().put("response", "slow");
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).build();
+        OllamaClient o = ollama(p)) {
+      Future<String> first = pool.submit(() -> o.generate("first"));
+      eventually(() -> p.inFlight() == 1, "first generation in flight");
+      OkHttpClient http = new OkHttpClient();
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").post(RequestBody.create(
+          "{\"model\":\"securetag\",\"prompt\":\"second\",\"stream\":false}", MediaType.get("application/json"))).build())
+          .execute()) {
+        assertThat(r.code()).isEqualTo(503);
+        assertThat(r.header("Retry-After")).isEqualTo("1");
+        assertThat(r.body().string()).contains("busy");
+      }
+      assertThatThrownBy(() -> o.generate("third")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+        assertThat(e.kind()).isEqualTo(Kind.SERVER_ERROR);
+        assertThat(e.isRetriable()).isTrue();
+      });
+      release.countDown();
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("slow");
+      http.connectionPool().evictAll();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void closeLetsInFlightGenerationsFinishThenStopsListening() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().handler(ollamaLikeWorker(6, Duration.ofMillis(60))).build();
+        RunPodClient rp = client(fake).build()) {
+      OllamaRunPodProxy p = proxy(rp).build();
+      String url = p.baseUrl();
+      try (OllamaClient o = ollama(p)) {
+        CompletableFuture<OllamaResponse> running =
+            CompletableFuture.supplyAsync(() -> o.generateStreaming(LlmRequest.of("long"), t -> { }));
+        eventually(() -> p.inFlight() == 1, "generation in flight");
+        p.close();
+        OllamaResponse r = running.get(10, TimeUnit.SECONDS);
+        assertThat(r.text()).isEqualTo("tok0 tok1 tok2 tok3 tok4 tok5 ");
+        assertThat(r.raw().path("done").asBoolean()).isTrue();
+        p.close();
+      }
+      try (OllamaClient after = OllamaClient.builder().baseUrl(url).model(MODEL).retry(RetryPolicy.none()).build()) {
+        assertThatThrownBy(after::version).isInstanceOfSatisfying(RemoteServiceException.class,
+            e -> assertThat(e).hasRootCauseInstanceOf(ConnectException.class));
+      }
+    }
+  }
+
+  @Test
+  void bindsToLoopbackByDefaultAndAnswersMetadataRoutes() {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      assertThat(p.address().getAddress().isLoopbackAddress()).isTrue();
+      assertThat(o.version()).isEqualTo(OllamaRunPodProxy.OLLAMA_API_VERSION);
+      assertThat(o.tags()).extracting(OllamaModel::name).containsExactly(MODEL);
+      assertThat(o.show(MODEL).path("capabilities").get(0).asText()).isEqualTo("completion");
+      assertThatThrownBy(() -> o.show("other")).isInstanceOfSatisfying(RemoteServiceException.class,
+          e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
+      assertThat(fake.requestCount(Operation.ANY)).isZero();
+    }
+  }
+
+  @Test
+  void callerDisconnectCancelsTheRunPodJob() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          for (int i = 0; i < 2000; i++) {
+            job.emit(TextNode.valueOf("{\"model\":\"m\",\"response\":\"" + "x".repeat(200) + "\",\"done\":false}"));
+            job.sleep(Duration.ofMillis(5));
+          }
+          return null;
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build()) {
+      OkHttpClient http = new OkHttpClient();
+      var call = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate").post(RequestBody.create(
+          "{\"model\":\"securetag\",\"prompt\":\"forever\"}", MediaType.get("application/json"))).build());
+      try (Response r = call.execute();
+          BufferedReader reader = new BufferedReader(new InputStreamReader(r.body().byteStream(), StandardCharsets.UTF_8))) {
+        assertThat(reader.readLine()).contains("\"done\":false");
+        call.cancel();
+      } catch (java.io.IOException expected) {
+        // Closing a cancelled stream may itself report the cancellation.
+      }
+      eventually(() -> fake.requestCount(Operation.CANCEL) == 1, "proxy cancelled the job");
+      String jobId = fake.requests().stream().filter(rq -> rq.operation() == Operation.CANCEL).findFirst().orElseThrow()
+          .path().replaceAll(".*/", "");
+      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      http.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void sixtyFourConcurrentGenerationsAllCompleteWithNoneLost() throws Exception {
+    int n = 64;
+    ExecutorService callers = Executors.newFixedThreadPool(n);
+    try (FakeRunPodEndpoint fake = fake().workers(n).handler(job -> {
+          String prompt = job.input().path("prompt").asText();
+          for (int i = 0; i < 4; i++) {
+            job.emit(TextNode.valueOf(Json.write(Json.object().put("model", "m").put("response", prompt + "." + i + " ")
+                .put("done", false))));
+            job.sleep(Duration.ofMillis(10));
+          }
+          return null;
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).maxConcurrent(n).build();
+        OllamaClient o = ollama(p)) {
+      List<Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String prompt = "req" + i;
+        results.add(callers.submit(() -> o.generateStreaming(LlmRequest.of(prompt), t -> { }).text()));
+      }
+      for (int i = 0; i < n; i++) {
+        assertThat(results.get(i).get(60, TimeUnit.SECONDS))
+            .isEqualTo("req" + i + ".0 req" + i + ".1 req" + i + ".2 req" + i + ".3 ");
+      }
+      assertThat(fake.requestCount(Operation.RUN)).isEqualTo(n);
+      assertThat(p.inFlight()).isZero();
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+}

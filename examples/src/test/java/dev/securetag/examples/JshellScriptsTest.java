@@ -10,11 +10,16 @@ import java.nio.file.Paths;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** Runs the JShell scripts under examples/jshell exactly as README tells users to, so they cannot rot. */
 class JshellScriptsTest {
 
   static String runScript(String script) throws IOException, InterruptedException {
+    return runScript(script, null);
+  }
+
+  static String runScript(String script, Path work) throws IOException, InterruptedException {
     Path module = Paths.get("").toAbsolutePath();
     String cp = Files.readString(module.resolve("target/jshell-classpath.txt")).trim()
         + java.io.File.pathSeparator + module.resolve("target/classes");
@@ -25,6 +30,9 @@ class JshellScriptsTest {
     pb.redirectErrorStream(true);
     pb.environment().put("OPT_OUT_TRACKING", "true");
     pb.environment().put("OMP_THREAD_LIMIT", "1");
+    if (work != null) {
+      pb.environment().put("SECURETAG_WORK", work.toString());
+    }
     Process p = pb.start();
     byte[] out = p.getInputStream().readAllBytes();
     assertThat(p.waitFor(5, TimeUnit.MINUTES)).isTrue();
@@ -32,6 +40,23 @@ class JshellScriptsTest {
     assertThat(p.exitValue()).as(text).isZero();
     assertThat(text).as("jshell reported an error").doesNotContain("|  Error:").doesNotContain("Exception");
     return text;
+  }
+
+  @Test
+  void stageScriptsRunThePipelineFromPdfsToARunPodAnswer(@TempDir Path work) throws Exception {
+    String pdf = runScript("pdf-to-jsonl.jsh", work);
+    assertThat(pdf).contains("extracted: 7 pages").containsPattern("pairs: [1-9][0-9]*");
+    assertThat(work.resolve("dataset/train.jsonl")).isNotEmptyFile();
+
+    String train = runScript("finetune.jsh", work);
+    assertThat(train).containsPattern("loss [0-9.]+ -> [0-9.]+ in 20 steps");
+    assertThat(work.resolve("training/adapter/adapter_model.safetensors")).exists();
+
+    String gguf = runScript("to-gguf.jsh", work);
+    assertThat(gguf).contains("wrote model-q8_0.gguf", "wrote model-q4_k_m.gguf", "FROM ./model-q4_k_m.gguf");
+
+    String call = runScript("call-runpod.jsh", work);
+    assertThat(call).contains("health: ").containsPattern("answer from securetag\\S*: \\S");
   }
 
   @Test

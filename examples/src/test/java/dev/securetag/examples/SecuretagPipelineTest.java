@@ -3,29 +3,102 @@ package dev.securetag.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.Json;
+import dev.securetag.core.SafetensorsReader;
+import dev.securetag.gguf.GenerationOptions;
+import dev.securetag.gguf.GgufModel;
+import dev.securetag.gguf.Modelfile;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * Runs the whole main job on its CI setting ({@code --quick}) and opens every artifact in its tool of record: the
+ * JSONL line by line, the adapter's PEFT keys, the GGUF files in the local runtime, the Modelfile and worker assets.
+ */
 class SecuretagPipelineTest {
-  @TempDir Path dir;
+  @TempDir static Path dir;
+  static SecuretagPipeline.Outcome outcome;
+  static String printed;
 
-  @Test
-  void runsOnTheEmbeddedDefaultAndPrintsSummary() throws Exception {
+  @BeforeAll
+  static void runQuickPipeline() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(bytes, true, StandardCharsets.UTF_8);
-    Map<String, String> summary = new SecuretagPipeline(SecuretagPipeline.Options.parse(new String[] {"--out", dir.toString()}), ps).run();
-    assertThat(summary).containsKeys("java", "tesseract", "output");
-    assertThat(bytes.toString(StandardCharsets.UTF_8)).contains("== securetag summary");
+    outcome = new SecuretagPipeline(SecuretagPipeline.Options.parse(new String[] {"--quick", "--out", dir.toString()}), ps).run();
+    printed = bytes.toString(StandardCharsets.UTF_8);
   }
 
   @Test
-  void rejectsUnknownOption() {
+  void extractsEveryBundledSamplePdf() {
+    assertThat(outcome.corpus().documents()).hasSize(4);
+    assertThat(outcome.corpus().failures()).isEmpty();
+    assertThat(outcome.corpus().tables()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void writesJsonlThatParsesLineByLine() throws Exception {
+    for (Path f : List.of(outcome.dataset().files().trainFile(), outcome.dataset().files().validationFile())) {
+      List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
+      assertThat(lines).isNotEmpty();
+      for (int i = 0; i < lines.size(); i++) {
+        JsonNode n = Json.readTree(lines.get(i), f.getFileName() + ":" + (i + 1));
+        assertThat(n.path("instruction").asText()).isNotBlank();
+        assertThat(n.has("input")).isTrue();
+        assertThat(n.path("output").asText()).isNotBlank();
+        assertThat(n.path("metadata").path("source").asText()).endsWith(".pdf");
+        assertThat(n.path("metadata").path("page").asInt()).isPositive();
+      }
+    }
+  }
+
+  @Test
+  void fineTuneConvergesAndWritesPeftAdapter() {
+    assertThat(outcome.training().finalLoss()).isLessThan(outcome.training().stepLosses().get(0) / 10);
+    Path adapter = outcome.adapter();
+    assertThat(adapter.resolve("adapter_config.json")).exists();
+    try (SafetensorsReader st = SafetensorsReader.open(adapter.resolve("adapter_model.safetensors"))) {
+      assertThat(st.names()).contains("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight",
+          "base_model.model.model.layers.0.mlp.down_proj.lora_B.weight");
+    }
+    assertThat(outcome.merged().resolve("config.json")).exists();
+  }
+
+  @Test
+  void ggufFilesRunInTheLocalRuntime() {
+    for (Path gguf : List.of(outcome.q8(), outcome.q4())) {
+      try (GgufModel model = GgufModel.load(gguf)) {
+        String text = model.generate("### Instruction:\n" + outcome.question() + "\n\n### Response:\n",
+            GenerationOptions.greedy(8)).text();
+        assertThat(text).isNotBlank();
+      }
+    }
+    Modelfile mf = Modelfile.read(outcome.q4().resolveSibling("Modelfile"));
+    assertThat(mf.from()).isEqualTo("./" + outcome.q4().getFileName());
+    assertThat(dir.resolve("deploy/runpod/Dockerfile")).exists();
+    assertThat(dir.resolve("deploy/runpod/handler.py")).exists();
+  }
+
+  @Test
+  void answersTheTrainingQuestionThroughRunPodWithTheMemorisedAnswer() {
+    assertThat(SecuretagPipeline.normalise(outcome.answer())).startsWith(SecuretagPipeline.normalise(outcome.expected()));
+    assertThat(printed).contains("== securetag summary", "memorised     yes");
+  }
+
+  @Test
+  void rejectsUnknownOptionAndIncompleteBackends() {
     assertThatThrownBy(() -> SecuretagPipeline.Options.parse(new String[] {"--bogus"}))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--bogus");
+    assertThatThrownBy(() -> SecuretagPipeline.Options.parse(new String[] {"--llm", "runpod"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--runpod-endpoint");
+    assertThatThrownBy(() -> SecuretagPipeline.Options.parse(new String[] {"--steps", "0"}))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--steps");
   }
 }

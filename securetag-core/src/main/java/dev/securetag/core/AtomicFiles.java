@@ -40,6 +40,7 @@ public final class AtomicFiles {
     try {
       Files.createDirectories(dir);
       tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+      keepPermissions(abs, tmp);
       try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         OutputStream raw = Channels.newOutputStream(ch);
         BufferedOutputStream out = new BufferedOutputStream(new NonClosing(raw), 1 << 16);
@@ -75,6 +76,20 @@ public final class AtomicFiles {
   /** Replaces {@code target} with {@code text} encoded as UTF-8. */
   public static void writeString(Path target, String text) {
     write(target, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Temp files are created owner-only (0600); the replacement gets the target's permissions, or rw-r--r-- for a new
+   * file, so an atomic write does not make datasets and models unreadable to the group that used to read them.
+   */
+  private static void keepPermissions(Path target, Path tmp) throws IOException {
+    if (!tmp.getFileSystem().supportedFileAttributeViews().contains("posix")) {
+      return;
+    }
+    java.util.Set<java.nio.file.attribute.PosixFilePermission> perms = Files.exists(target)
+        ? Files.getPosixFilePermissions(target)
+        : java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--");
+    Files.setPosixFilePermissions(tmp, perms);
   }
 
   /** Flushes a directory entry change to disk; not every file system allows opening a directory, hence best effort. */

@@ -53,6 +53,16 @@ class AtomicFilesTest {
   }
 
   @Test
+  void newFilesAreWorldReadableAndReplacementsKeepPermissions() throws IOException {
+    Path f = dir.resolve("model.gguf");
+    AtomicFiles.write(f, new byte[] {1});
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-r--r--");
+    Files.setPosixFilePermissions(f, java.nio.file.attribute.PosixFilePermissions.fromString("rw-rw----"));
+    AtomicFiles.write(f, new byte[] {2});
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(f))).isEqualTo("rw-rw----");
+  }
+
+  @Test
   void replacesExistingFile() throws IOException {
     Path f = dir.resolve("x");
     AtomicFiles.write(f, new byte[] {1, 2, 3});

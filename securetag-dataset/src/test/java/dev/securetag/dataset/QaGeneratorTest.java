@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Chunk;
+import dev.securetag.core.ProgressListener;
 import dev.securetag.core.QaPair;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -101,6 +102,19 @@ class QaGeneratorTest {
   }
 
   @Test
+  void retriesRateLimitedRequestAfterRetryAfter() {
+    MockResponse limited = new MockResponse.Builder().code(429).setHeader("Retry-After", "1").body("slow down")
+        .build();
+    server.setDispatcher(FakeOllama.good(0).script(0, limited));
+    try (QaGenerator g = gen().requestsPerMinute(6000).build()) {
+      GenerationResult r = g.generate(List.of(TestChunks.english(0)));
+      assertThat(r.pairs()).hasSize(2);
+      assertThat(r.report().retries()).isEqualTo(1);
+      assertThat(server.getRequestCount()).isEqualTo(2);
+    }
+  }
+
+  @Test
   void doesNotRetryClientErrorsAndGivesUpAfterMaxRetries() {
     server.setDispatcher(FakeOllama.good(0)
         .script(0, FakeOllama.status(400))
@@ -131,9 +145,12 @@ class QaGeneratorTest {
     FakeOllama fake = FakeOllama.good(150);
     server.setDispatcher(fake);
     List<Chunk> chunks = TestChunks.english(0, 12);
-    try (QaGenerator g = gen().concurrency(4).build()) {
+    List<ProgressListener.Progress> progress = new java.util.concurrent.CopyOnWriteArrayList<>();
+    try (QaGenerator g = gen().concurrency(4).listener(progress::add).build()) {
       GenerationResult r = g.generate(chunks);
       assertThat(fake.maxInFlight.get()).isEqualTo(4);
+      assertThat(progress).hasSize(12).allSatisfy(p -> assertThat(p.total()).isEqualTo(12));
+      assertThat(progress.stream().mapToLong(ProgressListener.Progress::done).max().orElse(0)).isEqualTo(12);
       assertThat(r.pairs()).hasSize(24);
       for (int i = 0; i < 12; i++) {
         assertThat(r.pairs().get(2 * i).chunkId()).isEqualTo(chunks.get(i).id());

@@ -118,16 +118,19 @@ public final class GgufReader implements AutoCloseable {
           + " looks byte-swapped (big-endian GGUF files are not supported)");
     }
     if (version != 3) {
-      throw new UnsupportedFormatException(file + ": version", "GGUF version " + version + " is not supported (only 3)");
+      throw new UnsupportedFormatException(file + ": version",
+          "GGUF version " + version + " is not supported (only 3)");
     }
     long nTensors = c.i64("tensor_count");
     long nKv = c.i64("kv_count");
     // Each KV needs at least 8+1+4 bytes and each tensor info 8+1+4+8+4+8: counts beyond that are corrupt.
     if (nTensors < 0 || nTensors > size / 33) {
-      throw c.error("tensor_count", "file is truncated or the count is corrupt: tensor count " + nTensors + " for a file of " + size + " bytes");
+      throw c.error("tensor_count", "file is truncated or the count is corrupt: tensor count " + nTensors
+          + " for a file of " + size + " bytes");
     }
     if (nKv < 0 || nKv > size / 13) {
-      throw c.error("kv_count", "file is truncated or the count is corrupt: metadata count " + nKv + " for a file of " + size + " bytes");
+      throw c.error("kv_count", "file is truncated or the count is corrupt: metadata count " + nKv
+          + " for a file of " + size + " bytes");
     }
     Map<String, GgufValue> meta = new LinkedHashMap<>();
     for (long i = 0; i < nKv; i++) {
@@ -235,8 +238,8 @@ public final class GgufReader implements AutoCloseable {
       long n = c.i64(field + " array length");
       long minBytes = item == GgufValueType.STRING ? 8 : item.scalarBytes();
       if (n < 0 || n > MAX_ARRAY || n * minBytes > c.remaining()) {
-        throw c.error(field + " array length", "file is truncated or the length is corrupt: array length " + Long.toUnsignedString(n)
-            + " exceeds the limit or the remaining " + c.remaining() + " bytes");
+        throw c.error(field + " array length", "file is truncated or the length is corrupt: array length "
+            + Long.toUnsignedString(n) + " exceeds the limit or the remaining " + c.remaining() + " bytes");
       }
       List<Object> items = new ArrayList<>((int) n);
       for (long i = 0; i < n; i++) {

@@ -51,6 +51,7 @@ public final class Modelfile {
   private final String license;
   private final List<Map.Entry<String, String>> parameters;
   private final List<Message> messages;
+  private final List<Map.Entry<String, String>> other;
 
   private Modelfile(Builder b) {
     this.from = b.from;
@@ -60,6 +61,7 @@ public final class Modelfile {
     this.license = b.license;
     this.parameters = List.copyOf(b.parameters);
     this.messages = List.copyOf(b.messages);
+    this.other = List.copyOf(b.other);
   }
 
   /** A new builder. */
@@ -76,6 +78,7 @@ public final class Modelfile {
     private String license;
     private final List<Map.Entry<String, String>> parameters = new ArrayList<>();
     private final List<Message> messages = new ArrayList<>();
+    private final List<Map.Entry<String, String>> other = new ArrayList<>();
 
     private Builder() {}
 
@@ -127,6 +130,16 @@ public final class Modelfile {
         throw new IllegalArgumentException("MESSAGE role must be system, user or assistant, got " + role);
       }
       messages.add(new Message(role, check("MESSAGE", content)));
+      return this;
+    }
+
+    /** Another instruction Ollama accepts (REQUIRES, DRAFT, RENDERER, PARSER), kept verbatim. */
+    public Builder instruction(String name, String value) {
+      String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
+      if (!Set.of("requires", "draft", "renderer", "parser").contains(n)) {
+        throw new IllegalArgumentException("use the dedicated builder method for " + name);
+      }
+      other.add(Map.entry(n.toUpperCase(Locale.ROOT), check(n, value)));
       return this;
     }
 
@@ -182,6 +195,11 @@ public final class Modelfile {
     return messages;
   }
 
+  /** REQUIRES / DRAFT / RENDERER / PARSER instructions, upper-case names, in order. */
+  public List<Map.Entry<String, String>> otherInstructions() {
+    return other;
+  }
+
   /** Ollama's quoting: verbatim unless the value has a newline, quotes or leading/trailing space. */
   static String quote(String v) {
     boolean needs = v.contains("\n") || !v.strip().equals(v) || v.startsWith("\"");
@@ -212,6 +230,9 @@ public final class Modelfile {
     }
     if (license != null) {
       sb.append("LICENSE \"\"\"").append(license).append("\"\"\"\n");
+    }
+    for (Map.Entry<String, String> e : other) {
+      sb.append(e.getKey()).append(' ').append(quote(e.getValue())).append('\n');
     }
     return sb.toString();
   }
@@ -302,7 +323,7 @@ public final class Modelfile {
           case "license" -> b.license(value);
           case "parameter" -> b.parameter(name, value);
           case "message" -> b.message(name, value);
-          default -> { }
+          default -> b.instruction(cmd, value);
         }
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new InvalidInputException(location + ":" + lineNo, e.getMessage(), e);

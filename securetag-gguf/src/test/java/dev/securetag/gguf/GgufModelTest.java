@@ -129,24 +129,54 @@ class GgufModelTest {
   }
 
   static Stream<Arguments> convertedFiles() {
+    // type, llama.cpp's file of that type, tolerance vs llama.cpp on that file (README), tolerance vs the float64
+    // forward of the original F32 weights (the quantization error: llama.cpp itself is at 0.0027 / 0.070 / 0.281)
     return Stream.of(
-        Arguments.of(GgufOutType.F16, "model-f16.gguf", 1e-2),
-        Arguments.of(GgufOutType.Q8_0, "model-q8_0.gguf", 0.15),
-        Arguments.of(GgufOutType.Q4_K_M, "model-q4_k_m.gguf", 0.15));
+        Arguments.of(GgufOutType.F16, "model-f16.gguf", 1e-2, 1e-2),
+        Arguments.of(GgufOutType.Q8_0, "model-q8_0.gguf", 0.15, 0.15),
+        Arguments.of(GgufOutType.Q4_K_M, "model-q4_k_m.gguf", 0.15, 0.3));
   }
 
   /**
    * The project's converter and quantizers checked against llama.cpp through the runtime: a file written by
-   * {@link GgufQuantizer} from the HF checkpoint must run to the logits llama.cpp computed on its own file.
+   * {@link GgufQuantizer} from the HF checkpoint must give llama.cpp's logits for llama.cpp's file of the same type,
+   * the exact reference of that file (the conversion is byte-identical) and stay within the quantization error of
+   * the exact forward pass of the original weights.
    */
   @ParameterizedTest
   @MethodSource("convertedFiles")
   void filesWrittenByTheProjectsConverterRunLikeLlamaCppFiles(GgufOutType type, String llamaFile, double tol,
-      @TempDir Path tmp) {
+      double quantTol, @TempDir Path tmp) {
     Path out = GgufQuantizer.builder().model(RuntimeFixtures.path("hf")).outType(type).threads(2).build()
         .write(tmp.resolve("converted.gguf")).file();
     try (GgufModel m = GgufModel.builder().file(out).threads(2).build()) {
-      checkLogitsAndGreedy(m, logits, llamaFile, tol);
+      for (String p : PROMPTS) {
+        try (GgufSession s = m.newSession()) {
+          float[] got = s.eval(ids(p));
+          JsonNode cpp = RuntimeFixtures.run(logits, llamaFile, "llama_cpp_default", p);
+          float[] exact = RuntimeFixtures.floats(
+              RuntimeFixtures.run(logits, "model-f32.gguf", "reference_fp64", p).path("logits"));
+          double dCpp = RuntimeFixtures.maxAbsDiff(got, RuntimeFixtures.floats(cpp.path("logits")));
+          assertThat(dCpp).as(type + " " + p + " vs llama.cpp").isLessThanOrEqualTo(tol);
+          assertThat(RuntimeFixtures.maxAbsDiff(got, exact)).as(type + " " + p + " vs F32 weights")
+              .isLessThanOrEqualTo(quantTol);
+          // A byte-identical conversion also reproduces the exact reference of llama.cpp's file.
+          float[] sameFile = RuntimeFixtures.floats(
+              RuntimeFixtures.run(logits, llamaFile, "reference_fp64", p).path("logits"));
+          assertThat(RuntimeFixtures.maxAbsDiff(got, sameFile)).as(type + " " + p + " vs reference of " + llamaFile)
+              .isLessThanOrEqualTo(FP64_TOLERANCE);
+          float[] l = got;
+          for (int step = 0; step < 8; step++) {
+            JsonNode top = cpp.path("greedy_top5").get(step);
+            if (top.get(0).get(1).asDouble() - top.get(1).get(1).asDouble() <= 2 * dCpp) {
+              break;
+            }
+            int t = Sampler.argmax(l);
+            assertThat(t).as(type + " " + p + " greedy step " + step).isEqualTo(cpp.path("greedy_tokens").get(step).asInt());
+            l = s.eval(t);
+          }
+        }
+      }
     }
   }
 

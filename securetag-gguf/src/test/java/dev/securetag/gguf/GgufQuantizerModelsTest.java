@@ -170,6 +170,46 @@ class GgufQuantizerModelsTest {
     assertThat(out).doesNotExist();
   }
 
+  @Test
+  void permutesQueryAndKeyBiasesLikeTheirWeights() {
+    Path dir = tmp.resolve("bias");
+    Map<String, float[]> hf = TinyCheckpoints.write(dir, new TinyCheckpoints.Shape(64, 1, 4, 2, 128, 0, 512),
+        SafetensorsReader.DType.F32, 8);
+    SafetensorsWriter w = new SafetensorsWriter();
+    try (SafetensorsReader st = SafetensorsReader.open(dir)) {
+      hf.forEach((name, data) -> w.addF32(name, st.tensor(name).orElseThrow().shape(), data));
+    }
+    float[] qb = new float[64];
+    float[] kb = new float[32];
+    for (int i = 0; i < qb.length; i++) {
+      qb[i] = i;
+    }
+    for (int i = 0; i < kb.length; i++) {
+      kb[i] = 100 + i;
+    }
+    w.addF32("model.layers.0.self_attn.q_proj.bias", new long[] {64}, qb);
+    w.addF32("model.layers.0.self_attn.k_proj.bias", new long[] {32}, kb);
+    w.write(dir.resolve("model.safetensors"));
+    Path out = tmp.resolve("bias.gguf");
+    GgufQuantizer.builder().model(dir).outType(GgufOutType.F16).build().write(out);
+    try (GgufReader r = GgufReader.open(out)) {
+      float[] q = r.readFloats("blk.0.attn_q.bias");
+      float[] k = r.readFloats("blk.0.attn_k.bias");
+      int hd = 16;
+      for (int h = 0; h < 4; h++) {
+        for (int i = 0; i < hd / 2; i++) {
+          for (int j = 0; j < 2; j++) {
+            assertThat(q[h * hd + 2 * i + j]).isEqualTo(qb[h * hd + j * hd / 2 + i]);
+            if (h < 2) {
+              assertThat(k[h * hd + 2 * i + j]).isEqualTo(kb[h * hd + j * hd / 2 + i]);
+            }
+          }
+        }
+      }
+      assertThat(r.tensor("blk.0.attn_q.bias").orElseThrow().type()).isEqualTo(GgmlType.F32);
+    }
+  }
+
   private static long[] shapeOf(String name) {
     if (name.contains("embed_tokens") || name.contains("lm_head")) {
       return new long[] {512, 64};

@@ -158,6 +158,37 @@ class GgufReaderTest {
   }
 
   @Test
+  void readsTensorsBeyondTwoGigabytesThroughSeparateMappings() throws IOException {
+    // A sparse file: a 2.25 GB F32 tensor of zeros followed by a small tensor with known values.
+    long bigElems = 600_000_000L;
+    ByteBuffer h = ByteBuffer.allocate(256).order(ByteOrder.LITTLE_ENDIAN);
+    h.putInt(GgufReader.MAGIC).putInt(3).putLong(2).putLong(0);
+    h.putLong(3).put("big".getBytes()).putInt(1).putLong(bigElems).putInt(0).putLong(0);
+    h.putLong(5).put("small".getBytes()).putInt(1).putLong(4).putInt(0).putLong(bigElems * 4);
+    int header = h.position();
+    long dataStart = (header + 31) / 32 * 32;
+    Path f = tmp.resolve("big.gguf");
+    try (java.io.RandomAccessFile raf = new java.io.RandomAccessFile(f.toFile(), "rw")) {
+      raf.write(h.array(), 0, header);
+      raf.setLength(dataStart + bigElems * 4 + 16);
+      ByteBuffer small = ByteBuffer.allocate(16).order(ByteOrder.LITTLE_ENDIAN);
+      small.putFloat(1f).putFloat(-2f).putFloat(3.5f).putFloat(0.25f);
+      raf.seek(dataStart + bigElems * 4);
+      raf.write(small.array());
+    }
+    try (GgufReader r = GgufReader.open(f)) {
+      assertThat(r.tensor("small").orElseThrow().offset()).isGreaterThan(Integer.MAX_VALUE);
+      assertThat(r.readFloats("small")).containsExactly(1f, -2f, 3.5f, 0.25f);
+      assertThatThrownBy(() -> r.tensorData("big")).isInstanceOf(UnsupportedFormatException.class)
+          .hasMessageContaining("big");
+      ByteBuffer tail = r.tensorData("big", bigElems * 4 - 8, 8);
+      assertThat(tail.getLong(0)).isZero();
+    } finally {
+      Files.delete(f);
+    }
+  }
+
+  @Test
   void refusesUseAfterClose() {
     GgufReader r = GgufReader.open(TestResources.path("tiny-llama/expected/lora-f16.gguf"));
     r.close();

@@ -26,6 +26,7 @@ class ModelfileTest {
         .parameter("stop", " padded ")
         .message("user", "What is ASVS?")
         .license("MIT")
+        .instruction("requires", "0.12.0")
         .build();
     Path f = tmp.resolve("Modelfile");
     mf.write(f);
@@ -42,6 +43,7 @@ class ModelfileTest {
     assertThat(back.parameter("temperature")).containsExactly("0.2");
     assertThat(back.messages()).containsExactly(new Modelfile.Message("user", "What is ASVS?"));
     assertThat(back.license()).contains("MIT");
+    assertThat(back.otherInstructions()).containsExactly(java.util.Map.entry("REQUIRES", "0.12.0"));
   }
 
   @Test

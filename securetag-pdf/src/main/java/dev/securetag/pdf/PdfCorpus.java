@@ -1,11 +1,11 @@
 package dev.securetag.pdf;
 
+import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.TextBlock;
 import dev.securetag.pdf.internal.DocumentExtractor;
 import dev.securetag.pdf.internal.OcrEngine;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayDeque;
@@ -96,7 +96,7 @@ public final class PdfCorpus implements AutoCloseable {
               .sorted()
               .forEach(out::add);
         } catch (IOException e) {
-          throw new UncheckedIOException("cannot list directory " + in, e);
+          throw new InvalidInputException(in.toString(), "cannot list directory: " + e.getMessage(), e);
         }
       } else {
         out.add(in);
@@ -111,7 +111,7 @@ public final class PdfCorpus implements AutoCloseable {
    */
   public ExtractedDocument extract(Path file) {
     ensureOpen();
-    ExtractedDocument d = newExtractor(new AtomicLong()).extract(file);
+    ExtractedDocument d = newExtractor(new AtomicLong(), threads).extract(file);
     if (d.report().error().isPresent()) {
       throw d.report().error().get();
     }
@@ -148,10 +148,11 @@ public final class PdfCorpus implements AutoCloseable {
     return r;
   }
 
-  private DocumentExtractor newExtractor(AtomicLong pages) {
+  private DocumentExtractor newExtractor(AtomicLong pages, int parts) {
     DocumentExtractor.Options opt =
         new DocumentExtractor.Options(ocrMode, password, allowRestricted, maxFileBytes, maxPages);
-    return new DocumentExtractor(opt, this::ocr, p -> listener.report("pdf-pages", pages.incrementAndGet(), -1, "pages"));
+    return new DocumentExtractor(opt, this::ocr,
+        p -> listener.report("pdf-pages", pages.incrementAndGet(), -1, "pages"), pool, parts);
   }
 
   private OcrEngine ocr() {
@@ -188,19 +189,23 @@ public final class PdfCorpus implements AutoCloseable {
     private final Deque<Future<ExtractedDocument>> window = new ArrayDeque<>();
     private final List<DocumentReport> reports = new ArrayList<>();
     private final AtomicLong pages = new AtomicLong();
+    // With fewer files than threads, large documents are split into page ranges so that all threads work; file
+    // tasks times parts never exceeds the pool size, so a file task never waits for a queued range task forever.
+    private final int parts;
     private Iterator<TextBlock> current = List.<TextBlock>of().iterator();
     private boolean finished;
 
     BlockIterator(List<Path> files) {
       this.files = files.iterator();
       this.total = files.size();
+      this.parts = files.size() >= threads ? 1 : Math.max(1, threads / Math.max(1, files.size()));
       fill();
     }
 
     private void fill() {
       while (window.size() < threads + 1 && files.hasNext()) {
         Path f = files.next();
-        window.add(pool.submit(() -> newExtractor(pages).extract(f)));
+        window.add(pool.submit(() -> newExtractor(pages, parts).extract(f)));
       }
     }
 

@@ -165,6 +165,38 @@ class PdfCorpusTest {
   }
 
   @Test
+  void splitsLargeDocumentIntoPageRangesWithTheSameResult() {
+    Path big = TestPdfs.writeStandard(dir.resolve("big.pdf"), w -> {
+      w.header("Big Standard - Internal");
+      w.footer("Page %d of %d");
+      for (int c = 1; c <= 100; c++) {
+        w.heading(c + " Clause " + c, 14, 0);
+        w.paragraph("Clause " + c + " requires the organization to maintain documented information about the "
+            + "controls in scope and to review it at planned intervals, keeping records of each review.");
+        List<List<String>> rows = new ArrayList<>();
+        rows.add(List.of("Control", "Requirement"));
+        for (int r = 1; r <= 20; r++) {
+          rows.add(List.of(c + "." + r, "Control " + c + "." + r + " shall be implemented and monitored."));
+        }
+        w.table(rows, new float[] {0.2f, 0.8f}, true);
+      }
+    });
+    List<TextBlock> one;
+    List<TextBlock> three;
+    try (PdfCorpus c = PdfCorpus.builder().add(big).ocr(OcrMode.OFF).threads(1).build()) {
+      one = c.extract(big).blocks();
+    }
+    try (PdfCorpus c = PdfCorpus.builder().add(big).ocr(OcrMode.OFF).threads(3).build()) {
+      ExtractedDocument d = c.extract(big);
+      three = d.blocks();
+      assertThat(d.report().pages()).isGreaterThanOrEqualTo(64);
+    }
+    assertThat(three).isEqualTo(one);
+    assertThat(one.stream().filter(b -> b.table().isPresent()).count()).isEqualTo(100);
+    assertThat(one.get(one.size() - 1).source().section()).isEqualTo("100 Clause 100");
+  }
+
+  @Test
   void closeIsIdempotentAndUseAfterCloseFails() {
     PdfCorpus c = PdfCorpus.builder().add(dir).build();
     c.close();

@@ -24,7 +24,7 @@ public record EndpointHealth(Map<String, Long> jobs, Map<String, Long> workers) 
   private static Map<String, Long> counters(JsonNode n) {
     Map<String, Long> m = new LinkedHashMap<>();
     if (n != null && n.isObject()) {
-      n.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue().asLong()));
+      n.properties().forEach(e -> m.put(e.getKey(), e.getValue().asLong()));
     }
     return m;
   }

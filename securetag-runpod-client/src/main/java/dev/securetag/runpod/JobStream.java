@@ -25,6 +25,7 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
   private boolean finished;
   private boolean closed;
   private boolean polledOnce;
+  private long nextPollAt;
 
   JobStream(RunPodClient client, String jobId, Deadline deadline) {
     this.client = client;
@@ -39,20 +40,61 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
 
   @Override
   public boolean hasNext() {
+    ensureOpen();
+    fill(Long.MAX_VALUE);
+    return !buffer.isEmpty();
+  }
+
+  /**
+   * Waits at most {@code maxWait} for the next chunk: empty when none arrived in time or the stream is over (tell
+   * the two apart with {@link #isFinished()}). Lets a relay do other work, such as keep-alive writes, while a job
+   * sits in the queue.
+   */
+  public Optional<StreamChunk> poll(Duration maxWait) {
+    ensureOpen();
+    long now = System.nanoTime();
+    long wait = Math.max(0, Math.min(maxWait.toNanos(), Long.MAX_VALUE / 4));
+    fill(now + wait);
+    return Optional.ofNullable(buffer.poll());
+  }
+
+  /** True when the job is terminal and every chunk has been consumed. */
+  public boolean isFinished() {
+    return finished && buffer.isEmpty();
+  }
+
+  private void ensureOpen() {
     if (closed) {
       throw new IllegalStateException("JobStream is closed");
     }
+  }
+
+  /** Polls until a chunk is buffered, the job is over, or {@code untilNanos} (System.nanoTime) passes. */
+  private void fill(long untilNanos) {
     while (buffer.isEmpty() && !finished) {
       if (polledOnce) {
-        if (interval.compareTo(deadline.remaining()) >= 0) {
+        long now = System.nanoTime();
+        if (nextPollAt - now >= deadline.remainingNanos()) {
           throw new RunPodException(Kind.TIMEOUT, 0, "RunPod stream of job " + jobId + " still "
               + lastStatus + " when the deadline of " + deadline.total().toMillis() + " ms passed", null, null, jobId,
               lastStatus);
         }
-        Sleeper.sleep(interval);
+        if (now - untilNanos >= 0) {
+          return;
+        }
+        long wakeAt = nextPollAt - untilNanos < 0 ? nextPollAt : untilNanos;
+        Sleeper.sleep(Duration.ofNanos(Math.max(0, wakeAt - now)));
+        if (System.nanoTime() - nextPollAt < 0) {
+          return; // woke for the caller's time limit, not for the next poll
+        }
       }
       polledOnce = true;
-      RunPodClient.StreamPoll p = client.pollStream(jobId, deadline);
+      RunPodClient.StreamPoll p;
+      try {
+        p = client.pollStream(jobId, deadline);
+      } catch (RunPodException e) {
+        throw withStatus(e);
+      }
       JobStatus status = p.status();
       if (p.error() != null) {
         error = p.error();
@@ -61,7 +103,11 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
       if (p.chunks().isEmpty()) {
         if (status == null) {
           // A bare-array reply carries no status; ask /status whether the job is over.
-          status = client.statusFor(jobId, deadline).status();
+          try {
+            status = client.statusFor(jobId, deadline).status();
+          } catch (RunPodException e) {
+            throw withStatus(e);
+          }
         }
         if (status.isTerminal()) {
           finished = true;
@@ -70,11 +116,20 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
       } else {
         interval = client.pollPolicy().initialInterval();
       }
+      nextPollAt = System.nanoTime() + interval.toNanos();
       if (status != null) {
         lastStatus = status;
       }
     }
-    return !buffer.isEmpty();
+  }
+
+  /** Adds the last seen status to a failure from a poll, so callers know where the job was when we gave up. */
+  private RunPodException withStatus(RunPodException e) {
+    if (e.jobStatus().isPresent() || lastStatus == null) {
+      return e;
+    }
+    return new RunPodException(e.kind(), e.httpStatus(), e.getMessage(), e.retryAfter().orElse(null), e, jobId,
+        lastStatus);
   }
 
   @Override

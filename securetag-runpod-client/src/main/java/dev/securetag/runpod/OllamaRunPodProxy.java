@@ -22,6 +22,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -70,6 +71,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
   private final int maxConcurrent;
   private final Duration requestDeadline;
   private final Duration shutdownGrace;
+  private final Duration keepAlive;
   private final Semaphore permits;
   private final AtomicInteger inFlight = new AtomicInteger();
   private final AtomicBoolean accepting = new AtomicBoolean(true);
@@ -86,6 +88,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     this.maxConcurrent = b.maxConcurrent;
     this.requestDeadline = b.requestDeadline;
     this.shutdownGrace = b.shutdownGrace;
+    this.keepAlive = b.queueKeepAlive;
     this.permits = new Semaphore(b.maxConcurrent);
     AtomicInteger n = new AtomicInteger();
     // Room beyond maxConcurrent so saturated and metadata requests still get an answer instead of queueing.
@@ -318,8 +321,25 @@ public final class OllamaRunPodProxy implements AutoCloseable {
         ex.sendResponseHeaders(200, 0);
         out = ex.getResponseBody();
       }
-      while (js.hasNext()) {
-        List<ObjectNode> lines = tr.accept(js.next().output());
+      while (true) {
+        StreamChunk chunk;
+        if (out != null && keepAlive != null) {
+          Optional<StreamChunk> c = js.poll(keepAlive);
+          if (c.isEmpty()) {
+            if (js.isFinished()) {
+              break;
+            }
+            writeLine(out, tr.keepAliveLine());
+            out.flush();
+            continue;
+          }
+          chunk = c.get();
+        } else if (js.hasNext()) {
+          chunk = js.next();
+        } else {
+          break;
+        }
+        List<ObjectNode> lines = tr.accept(chunk.output());
         if (out != null) {
           for (ObjectNode line : lines) {
             writeLine(out, line);
@@ -536,8 +556,22 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     private int maxConcurrent = 32;
     private Duration requestDeadline = Duration.ofMinutes(15);
     private Duration shutdownGrace = Duration.ofSeconds(30);
+    private Duration queueKeepAlive;
 
     private Builder() {}
+
+    /**
+     * When set, a streaming response gets an empty {@code done:false} line whenever no output arrived for this long
+     * (typically while the job waits through a cold start), so callers with 30–60 s read timeouts keep waiting. Off by
+     * default because not every Ollama client is known to accept empty chunks.
+     */
+    public Builder queueKeepAlive(Duration v) {
+      if (v != null && (v.isNegative() || v.isZero())) {
+        throw new IllegalArgumentException("queueKeepAlive must be positive");
+      }
+      this.queueKeepAlive = v;
+      return this;
+    }
 
     /** The RunPod endpoint client; the proxy uses it but does not close it. */
     public Builder runPod(RunPodClient v) {

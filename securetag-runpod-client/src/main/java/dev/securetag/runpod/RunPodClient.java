@@ -16,6 +16,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Flow;
 import java.util.concurrent.Future;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.SubmissionPublisher;
 import java.util.concurrent.atomic.AtomicBoolean;
 import okhttp3.HttpUrl;
@@ -59,6 +60,7 @@ public final class RunPodClient implements AutoCloseable {
   private final Timeouts timeouts;
   private final RetryPolicy retry;
   private final PollPolicy poll;
+  private final RateLimits rateLimits;
   private final OkHttpClient http;
   private final boolean ownsHttp;
   private final Transport transport;
@@ -76,6 +78,7 @@ public final class RunPodClient implements AutoCloseable {
     this.timeouts = b.timeouts;
     this.retry = b.retry;
     this.poll = b.poll;
+    this.rateLimits = b.rateLimits;
     Secret key = apiKey;
     this.http = HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read())
         .newBuilder()
@@ -124,6 +127,7 @@ public final class RunPodClient implements AutoCloseable {
 
   JobResult run(JobRequest request, Deadline deadline) {
     ensureOpen();
+    pace("run", deadline, null);
     Request req = new Request.Builder().url(url("run")).post(body(request)).build();
     return jobReply(transport.call(req, false, deadline, "run", null).body(), "run", null);
   }
@@ -162,9 +166,16 @@ public final class RunPodClient implements AutoCloseable {
         .url(url("runsync").newBuilder().addQueryParameter("wait", Long.toString(waitMs)).build())
         .post(body(request))
         .build();
+    pace("runsync", deadline, null);
     JobResult first = jobReply(transport.call(longRead, req, false, deadline, "runsync", null).body(), "runsync", null);
     if (future != null) {
-      future.jobId = first.id();
+      future.jobIdKnown(first.id());
+      if (future.isCancelled()) {
+        if (!first.isTerminal()) {
+          cancelAfterGivingUp(first.id());
+        }
+        throw new CancellationException("cancelled while runsync was in flight");
+      }
     }
     if (first.isTerminal()) {
       return first;
@@ -182,6 +193,7 @@ public final class RunPodClient implements AutoCloseable {
 
   private JobResult status(String jobId, Deadline deadline) {
     ensureOpen();
+    pace("status", deadline, jobId);
     Request req = new Request.Builder().url(url("status", jobId)).get().build();
     return jobReply(transport.call(req, true, deadline, "status of job " + jobId, jobId).body(), "status", jobId);
   }
@@ -200,7 +212,15 @@ public final class RunPodClient implements AutoCloseable {
     Duration interval = poll.initialInterval();
     JobStatus last = null;
     while (true) {
-      JobResult r = status(jobId, deadline);
+      JobResult r;
+      try {
+        r = status(jobId, deadline);
+      } catch (RunPodException e) {
+        if (last == null || e.jobStatus().isPresent()) {
+          throw e;
+        }
+        throw new RunPodException(e.kind(), e.httpStatus(), e.getMessage(), e.retryAfter().orElse(null), e, jobId, last);
+      }
       if (r.isTerminal()) {
         return r;
       }
@@ -281,6 +301,7 @@ public final class RunPodClient implements AutoCloseable {
   /** One {@code GET /stream/{id}} call: the chunks produced since the previous call. */
   StreamPoll pollStream(String jobId, Deadline deadline) {
     ensureOpen();
+    pace("stream", deadline, jobId);
     Request req = new Request.Builder().url(url("stream", jobId)).get().build();
     String body = transport.call(req, true, deadline, "stream of job " + jobId, jobId).body();
     JsonNode n = HttpSupport.parse(transport, body, "stream of job " + jobId, jobId);
@@ -317,6 +338,7 @@ public final class RunPodClient implements AutoCloseable {
 
   private JobResult cancel(String jobId, Deadline deadline) {
     ensureOpen();
+    pace("cancel", deadline, jobId);
     Request req = new Request.Builder().url(url("cancel", jobId)).post(RequestBody.create(new byte[0])).build();
     // Cancelling twice is harmless, so the call is idempotent for retry purposes.
     return jobReply(transport.call(req, true, deadline, "cancel of job " + jobId, jobId).body(), "cancel", jobId);
@@ -325,16 +347,19 @@ public final class RunPodClient implements AutoCloseable {
   /** Re-queues a FAILED or TIMED_OUT job under the same id with its original input ({@code POST /retry/{id}}). */
   public JobResult retry(String jobId) {
     ensureOpen();
+    Deadline deadline = Deadline.after(timeouts.deadline());
+    pace("retry", deadline, jobId);
     Request req = new Request.Builder().url(url("retry", jobId)).post(RequestBody.create(new byte[0])).build();
-    return jobReply(transport.call(req, false, Deadline.after(timeouts.deadline()), "retry of job " + jobId, jobId).body(),
-        "retry", jobId);
+    return jobReply(transport.call(req, false, deadline, "retry of job " + jobId, jobId).body(), "retry", jobId);
   }
 
   /** Removes every queued (not running) job; returns how many were removed. */
   public int purgeQueue() {
     ensureOpen();
+    Deadline deadline = Deadline.after(timeouts.deadline());
+    pace("purge-queue", deadline, null);
     Request req = new Request.Builder().url(url("purge-queue")).post(RequestBody.create(new byte[0])).build();
-    String body = transport.call(req, true, Deadline.after(timeouts.deadline()), "purge-queue", null).body();
+    String body = transport.call(req, true, deadline, "purge-queue", null).body();
     JsonNode n = HttpSupport.parse(transport, body, "purge-queue", null);
     return n.path("removed").asInt(0);
   }
@@ -342,8 +367,10 @@ public final class RunPodClient implements AutoCloseable {
   /** Job and worker counters ({@code GET /health}). */
   public EndpointHealth health() {
     ensureOpen();
+    Deadline deadline = Deadline.after(timeouts.deadline());
+    pace("health", deadline, null);
     Request req = new Request.Builder().url(url("health")).get().build();
-    String body = transport.call(req, true, Deadline.after(timeouts.deadline()), "health", null).body();
+    String body = transport.call(req, true, deadline, "health", null).body();
     return EndpointHealth.fromJson(HttpSupport.parse(transport, body, "health", null));
   }
 
@@ -357,7 +384,7 @@ public final class RunPodClient implements AutoCloseable {
     return async(future -> {
       Deadline deadline = Deadline.after(timeouts.deadline());
       JobResult submitted = run(request, deadline);
-      future.jobId = submitted.id();
+      future.jobIdKnown(submitted.id());
       if (future.isCancelled()) {
         cancelAfterGivingUp(submitted.id());
         throw new CancellationException("cancelled");
@@ -398,22 +425,41 @@ public final class RunPodClient implements AutoCloseable {
     return future;
   }
 
-  /** A future whose cancellation interrupts the polling thread and cancels the RunPod job. */
+  /**
+   * A future whose cancellation cancels the RunPod job. While the submit is in flight the worker thread is not
+   * interrupted (that would lose the job id of a job RunPod already created); the submitting code checks
+   * {@link #isCancelled()} once the id is known and cancels the job itself. After that, cancellation interrupts the
+   * polling thread and cancels the job directly.
+   */
   private final class JobFuture extends CompletableFuture<JobResult> {
-    volatile String jobId;
+    private String jobId;
     volatile Future<?> task;
+
+    synchronized void jobIdKnown(String id) {
+      this.jobId = id;
+    }
 
     @Override
     public boolean cancel(boolean mayInterruptIfRunning) {
       boolean cancelled = super.cancel(mayInterruptIfRunning);
       if (cancelled) {
-        Future<?> t = task;
-        if (t != null) {
-          t.cancel(true);
+        String id;
+        synchronized (this) {
+          id = jobId;
         }
-        String id = jobId;
-        if (id != null && !closed.get()) {
-          executor.execute(() -> cancelAfterGivingUp(id));
+        if (id != null) {
+          Future<?> t = task;
+          if (t != null) {
+            t.cancel(true);
+          }
+          if (!closed.get()) {
+            try {
+              executor.execute(() -> cancelAfterGivingUp(id));
+            } catch (RejectedExecutionException e) {
+              // The client closed concurrently; its owner is tearing down and the job keeps its own timeouts.
+              LOG.warn("could not cancel RunPod job {}: client closed", id);
+            }
+          }
         }
       }
       return cancelled;
@@ -462,6 +508,20 @@ public final class RunPodClient implements AutoCloseable {
     return JobResult.fromJson(n);
   }
 
+  /** Waits for a client-side slot for {@code op}; fails fast when the wait would pass the deadline. */
+  private void pace(String op, Deadline deadline, String jobId) {
+    long waitNanos = rateLimits.reserve(op);
+    if (waitNanos <= 0) {
+      return;
+    }
+    if (waitNanos >= deadline.remainingNanos()) {
+      throw new RunPodException(Kind.RATE_LIMITED, 0, "RunPod " + op + ": client-side rate limit " + rateLimits
+          + " needs a " + waitNanos / 1_000_000 + " ms wait, past the deadline", Duration.ofNanos(waitNanos), null, jobId,
+          null);
+    }
+    Sleeper.sleep(Duration.ofNanos(waitNanos));
+  }
+
   void ensureOpen() {
     if (closed.get()) {
       throw new IllegalStateException("RunPodClient is closed");
@@ -493,6 +553,7 @@ public final class RunPodClient implements AutoCloseable {
     private Timeouts timeouts = Timeouts.defaults();
     private RetryPolicy retry = RetryPolicy.defaults();
     private PollPolicy poll = PollPolicy.defaults();
+    private RateLimits rateLimits = RateLimits.none();
 
     private Builder() {}
 
@@ -531,6 +592,12 @@ public final class RunPodClient implements AutoCloseable {
 
     public Builder poll(PollPolicy poll) {
       this.poll = Objects.requireNonNull(poll, "poll");
+      return this;
+    }
+
+    /** Client-side pacing per operation, e.g. {@link RateLimits#runPodDocumented()}; none by default. */
+    public Builder rateLimits(RateLimits rateLimits) {
+      this.rateLimits = Objects.requireNonNull(rateLimits, "rateLimits");
       return this;
     }
 

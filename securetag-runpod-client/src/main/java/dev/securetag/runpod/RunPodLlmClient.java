@@ -75,7 +75,7 @@ public final class RunPodLlmClient implements LlmClient {
           null, null, result.id(), result.status());
     }
     String text = result.outputText();
-    if (text.isEmpty() && !result.output().toString().contains("\"response\"")) {
+    if (!OutputText.hasTextShape(result.output())) {
       throw new RunPodException(Kind.BAD_RESPONSE, 200, "RunPod job " + result.id()
           + " output has no text in a known shape: " + OutputText.snippet(result.output().toString()),
           null, null, result.id(), result.status());

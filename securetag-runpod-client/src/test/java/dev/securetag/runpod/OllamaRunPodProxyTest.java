@@ -100,6 +100,22 @@ class OllamaRunPodProxyTest {
   }
 
   @Test
+  void keepAliveLinesFlowDuringAColdStartAndClientsIgnoreThem() {
+    try (FakeRunPodEndpoint fake = fake().queueDelay(Duration.ofMillis(400))
+            .handler(ollamaLikeWorker(3, Duration.ZERO)).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).queueKeepAlive(Duration.ofMillis(50)).build();
+        OllamaClient o = ollama(p)) {
+      List<String> tokens = new ArrayList<>();
+      OllamaResponse r = o.generateStreaming(LlmRequest.of("cold"), tokens::add);
+      assertThat(r.text()).isEqualTo("tok0 tok1 tok2 ");
+      int firstReal = tokens.indexOf("tok0 ");
+      assertThat(firstReal).isGreaterThan(0);
+      assertThat(tokens.subList(0, firstReal)).containsOnly("");
+    }
+  }
+
+  @Test
   void nonStreamingGenerateWithASyncSeedWorkerReturnsOneOllamaObject() {
     try (FakeRunPodEndpoint fake = fake().handler(ollamaLikeWorker(3, Duration.ZERO)).build();
         RunPodClient rp = client(fake).build();
@@ -366,6 +382,38 @@ class OllamaRunPodProxyTest {
           .path().replaceAll(".*/", "");
       assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
       http.connectionPool().evictAll();
+    }
+  }
+
+  @Test
+  void fullChainThroughTheForwardingHandlerReachesAnOllamaServer() throws Exception {
+    try (mockwebserver3.MockWebServer ollamaServer = new mockwebserver3.MockWebServer()) {
+      ollamaServer.start();
+      ollamaServer.enqueue(new mockwebserver3.MockResponse.Builder().code(200).body(
+          "{\"model\":\"securetag\",\"response\":\"Con\",\"done\":false}\n"
+              + "{\"model\":\"securetag\",\"response\":\"trols\",\"done\":false}\n"
+              + "{\"model\":\"securetag\",\"response\":\"\",\"done\":true,\"done_reason\":\"stop\",\"eval_count\":2}\n")
+          .build());
+      ollamaServer.enqueue(new mockwebserver3.MockResponse.Builder().code(200).body(
+          "{\"model\":\"securetag\",\"response\":\"Policies\",\"done\":true,\"done_reason\":\"stop\"}").build());
+      try (dev.securetag.runpod.testing.OllamaForwardingHandler forward =
+              dev.securetag.runpod.testing.OllamaForwardingHandler.forwardingTo(ollamaServer.url("/").toString(), MODEL);
+          FakeRunPodEndpoint fake = fake().handler(forward).build();
+          RunPodClient rp = client(fake).build();
+          OllamaRunPodProxy p = proxy(rp).build();
+          OllamaClient o = ollama(p)) {
+        List<String> tokens = new ArrayList<>();
+        OllamaResponse streamed = o.generateStreaming(LlmRequest.of("controls?"), tokens::add);
+        assertThat(streamed.text()).isEqualTo("Controls");
+        assertThat(streamed.evalCount()).hasValue(2);
+        assertThat(tokens).contains("Con", "trols");
+        assertThat(o.generate("policies?")).isEqualTo("Policies");
+      }
+      JsonNode first = Json.readTree(ollamaServer.takeRequest().getBody().utf8(), "ollama body");
+      assertThat(first.path("prompt").asText()).isEqualTo("controls?");
+      assertThat(first.path("stream").asBoolean()).isTrue();
+      assertThat(Json.readTree(ollamaServer.takeRequest().getBody().utf8(), "ollama body").path("stream").asBoolean(true))
+          .isFalse();
     }
   }
 

@@ -118,6 +118,39 @@ class OpenAiCompatibleClientTest {
   }
 
   @Test
+  void worksAgainstTheFakeEndpointsOpenAiRouteWithChunksSplitAcrossSseBoundaries() {
+    dev.securetag.runpod.testing.JobHandler vllmLike = job -> {
+      JsonNode in = job.input().path("openai_input");
+      assertThat(job.input().path("openai_route").asText()).isEqualTo("/v1/chat/completions");
+      String prompt = in.path("messages").get(in.path("messages").size() - 1).path("content").asText();
+      if (!in.path("stream").asBoolean(false)) {
+        ObjectNode reply = Json.object().put("model", in.path("model").asText());
+        reply.putArray("choices").addObject().putObject("message").put("role", "assistant").put("content", "re: " + prompt);
+        reply.putObject("usage").put("prompt_tokens", 4).put("completion_tokens", 2);
+        return Json.mapper().createArrayNode().add(reply);
+      }
+      // Raw SSE text with arbitrary boundaries, as the rewritten vLLM worker yields it.
+      job.emit(Json.mapper().getNodeFactory().textNode("data: {\"choices\":[{\"delta\":{\"content\":\"He"));
+      job.emit(Json.mapper().getNodeFactory().textNode("l\"}}]}\n\ndata: {\"choices\":[{\"delta\":{\"content\":\"lo\"}}]}\n"));
+      job.emit(Json.mapper().getNodeFactory().textNode("\ndata: [DONE]\n\n"));
+      return null;
+    };
+    try (dev.securetag.runpod.testing.FakeRunPodEndpoint fake = dev.securetag.runpod.testing.FakeRunPodEndpoint.builder()
+            .apiKey(KEY).handler(vllmLike).build();
+        OpenAiCompatibleClient c = OpenAiCompatibleClient.builder().runPodEndpoint(fake.baseUrl(), fake.endpointId())
+            .apiKey(KEY).model("securetag-7b").build()) {
+      LlmResponse r = c.generate(LlmRequest.builder().prompt("ping").maxTokens(8).build());
+      assertThat(r.text()).isEqualTo("re: ping");
+      assertThat(r.completionTokens()).hasValue(2);
+      List<String> tokens = new ArrayList<>();
+      assertThat(c.generateStreaming(LlmRequest.of("stream"), tokens::add).text()).isEqualTo("Hello");
+      assertThat(tokens).containsExactly("Hel", "lo");
+      assertThat(fake.requestCount(dev.securetag.runpod.testing.Operation.OPENAI)).isEqualTo(2);
+      assertThat(fake.requests()).allSatisfy(q -> assertThat(q.authorization()).isEqualTo("Bearer " + KEY));
+    }
+  }
+
+  @Test
   void builderNeedsBaseUrlAndModel() {
     assertThatThrownBy(() -> OpenAiCompatibleClient.builder().model("m").build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("baseUrl");

@@ -91,7 +91,8 @@ class RunPodClientTest {
           return Json.object();
         }).build();
         RunPodClient c = client(fake).build()) {
-      assertThatThrownBy(() -> c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(1), Duration.ofMillis(400)))
+      // The deadline leaves the runsync request itself ample time even on a loaded machine; polling then runs it out.
+      assertThatThrownBy(() -> c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(1), Duration.ofMillis(1500)))
           .isInstanceOfSatisfying(RunPodException.class, e -> {
             assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
             assertThat(e.isRetriable()).isTrue();
@@ -346,7 +347,7 @@ class RunPodClientTest {
 
   @Test
   void unknownAndExpiredJobsAreNotFound() throws Exception {
-    try (FakeRunPodEndpoint fake = fake().syncRetention(Duration.ofMillis(100)).build();
+    try (FakeRunPodEndpoint fake = fake().syncRetention(Duration.ofSeconds(1)).build();
         RunPodClient c = client(fake).build()) {
       assertThatThrownBy(() -> c.status("no-such-job")).isInstanceOfSatisfying(RunPodException.class, e -> {
         assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND);
@@ -356,7 +357,7 @@ class RunPodClientTest {
       });
       String id = c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(5)).requireCompleted().id();
       assertThat(c.status(id).status()).isEqualTo(JobStatus.COMPLETED);
-      Thread.sleep(250);
+      Thread.sleep(1300);
       assertThatThrownBy(() -> c.status(id)).isInstanceOfSatisfying(RunPodException.class,
           e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
     }
@@ -525,7 +526,7 @@ class RunPodClientTest {
       // A deadline that forces a cancel whose own call fails: exercises the warn log line.
       fake.injectFault(Operation.CANCEL, 10, Fault.status(500).echoingAuthorization());
       try {
-        c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(1), Duration.ofMillis(300));
+        c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(1), Duration.ofMillis(1500));
       } catch (RunPodException e) {
         messages.add(e.getMessage());
       }
@@ -570,6 +571,45 @@ class RunPodClientTest {
   }
 
   @Test
+  void cancellingARunSyncFutureWhileTheRequestIsInFlightStillCancelsTheJob() {
+    try (FakeRunPodEndpoint fake = fake().maxRunSyncWait(Duration.ofMillis(400)).handler(job -> {
+          job.sleep(Duration.ofSeconds(20));
+          return Json.object();
+        }).build();
+        RunPodClient c = client(fake).build()) {
+      CompletableFuture<JobResult> f = c.runSyncAsync(JobRequest.of(prompt("x")), Duration.ofSeconds(1));
+      eventually(() -> fake.jobCount() == 1, "runsync job created");
+      assertThat(f.cancel(true)).isTrue();
+      eventually(() -> fake.requestCount(Operation.CANCEL) == 1, "job cancelled once its id was known");
+      String id = fake.requests().stream().filter(r -> r.operation() == Operation.CANCEL).findFirst().orElseThrow()
+          .path().replaceAll(".*/", "");
+      assertThat(id).startsWith("sync-");
+      assertThat(fake.jobStatus(id)).contains(JobStatus.CANCELLED);
+    }
+  }
+
+  @Test
+  void webhookReceivesTheFinalStatusAndIsRetriedUntil200() throws Exception {
+    try (mockwebserver3.MockWebServer hook = new mockwebserver3.MockWebServer()) {
+      hook.start();
+      hook.enqueue(new mockwebserver3.MockResponse.Builder().code(500).build());
+      hook.enqueue(new mockwebserver3.MockResponse.Builder().code(200).build());
+      try (FakeRunPodEndpoint fake = fake().webhookRetryDelay(Duration.ofMillis(20)).build();
+          RunPodClient c = client(fake).build()) {
+        String id = c.run(JobRequest.builder().input(prompt("hook")).webhook(hook.url("/done").toString()).build()).id();
+        assertThat(c.await(id, Duration.ofSeconds(10)).status()).isEqualTo(JobStatus.COMPLETED);
+        eventually(() -> fake.webhookDeliveries() == 1, "webhook delivered");
+        mockwebserver3.RecordedRequest first = hook.takeRequest();
+        assertThat(first.getMethod()).isEqualTo("POST");
+        JsonNode body = Json.readTree(hook.takeRequest().getBody().utf8(), "webhook body");
+        assertThat(body.path("id").asText()).isEqualTo(id);
+        assertThat(body.path("status").asText()).isEqualTo("COMPLETED");
+        assertThat(body.path("output").path("response").asText()).isEqualTo("echo: hook");
+      }
+    }
+  }
+
+  @Test
   void closeIsIdempotentAndUseAfterCloseFails() {
     try (FakeRunPodEndpoint fake = fake().build()) {
       RunPodClient c = client(fake).build();
@@ -577,6 +617,23 @@ class RunPodClientTest {
       c.close();
       assertThatThrownBy(c::health).isInstanceOf(IllegalStateException.class);
       assertThatThrownBy(() -> c.run(prompt("x"))).isInstanceOf(IllegalStateException.class);
+    }
+  }
+
+  @Test
+  void sharedHttpClientIsLeftOpenWhenTheRunPodClientCloses() {
+    okhttp3.OkHttpClient shared = new okhttp3.OkHttpClient();
+    try (FakeRunPodEndpoint fake = fake().build()) {
+      try (RunPodClient c = client(fake).httpClient(shared).build()) {
+        assertThat(c.health().workersIdle()).isPositive();
+      }
+      assertThat(shared.dispatcher().executorService().isShutdown()).isFalse();
+      try (RunPodClient again = client(fake).httpClient(shared).build()) {
+        assertThat(again.health().workersIdle()).isPositive();
+      }
+    } finally {
+      shared.dispatcher().executorService().shutdown();
+      shared.connectionPool().evictAll();
     }
   }
 

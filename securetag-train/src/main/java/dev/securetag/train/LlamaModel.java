@@ -20,6 +20,7 @@ import dev.securetag.core.SafetensorsWriter;
 import dev.securetag.core.UnsupportedFormatException;
 import dev.securetag.train.internal.Linear;
 import dev.securetag.train.internal.Sampler;
+import dev.securetag.train.internal.Tensors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -242,8 +243,7 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     NDArray dense(String name, long... shape) {
-      NDArray a = manager.create(floats(name, shape), new Shape(shape));
-      return dt == DataType.FLOAT32 ? a : a.toType(dt, false);
+      return Tensors.of(manager, floats(name, shape), new Shape(shape), dt);
     }
 
     Linear linear(String module, int in, int out, boolean quantizable) {
@@ -252,8 +252,7 @@ public final class LlamaModel implements AutoCloseable {
       if (quantizable && quant != Quantization.NONE) {
         lin.setNf4(Nf4Tensor.quantize(w, new long[] {out, in}, quant == Quantization.NF4_DOUBLE_QUANT));
       } else {
-        NDArray a = manager.create(w, new Shape(out, in));
-        lin.setDense(dt == DataType.FLOAT32 ? a : a.toType(dt, false));
+        lin.setDense(Tensors.of(manager, w, new Shape(out, in), dt));
       }
       return lin;
     }
@@ -387,12 +386,7 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray param(float[] data, Shape shape) {
-    NDArray a = manager.create(data, shape);
-    if (dtype != DataType.FLOAT32) {
-      NDArray b = a.toType(dtype, false);
-      a.close();
-      a = b;
-    }
+    NDArray a = Tensors.of(manager, data, shape, dtype);
     a.setRequiresGradient(true);
     return a;
   }
@@ -715,7 +709,7 @@ public final class LlamaModel implements AutoCloseable {
       }
     }
     NDManager m = manager;
-    NDArray x = embed.get(new NDIndex("{}", m.create(flat))).reshape(b, t, h);
+    NDArray x = embed.get(new NDIndex("{}", Tensors.of(m, flat, new Shape(flat.length)))).reshape(b, t, h);
     NDArray[] cs = rope(m, past, t);
     NDArray mask = mask(m, b, t, past, lengths);
     double invSqrt = 1.0 / Math.sqrt(hd);
@@ -739,7 +733,7 @@ public final class LlamaModel implements AutoCloseable {
         k = k.expandDims(2).broadcast(b, nkv, rep, tk, hd).reshape(b, nh, tk, hd);
         v = v.expandDims(2).broadcast(b, nkv, rep, tk, hd).reshape(b, nh, tk, hd);
       }
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(invSqrt).add(mask);
+      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(m, invSqrt, dtype)).add(mask);
       NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, nh * hd);
       x = x.add(layer.o.forward(attn, m, kernels, dropoutRng));
       NDArray h2 = rmsNorm(x, layer.postNorm);
@@ -773,11 +767,8 @@ public final class LlamaModel implements AutoCloseable {
         }
       }
     }
-    NDArray picked = logp.gather(manager.create(idx, new Shape(b, t, 1)), 2).reshape(b, t);
-    NDArray w = manager.create(weight, new Shape(b, t));
-    if (dtype != DataType.FLOAT32) {
-      w = w.toType(dtype, false);
-    }
+    NDArray picked = logp.gather(Tensors.of(manager, idx, new Shape(b, t, 1)), 2).reshape(b, t);
+    NDArray w = Tensors.of(manager, weight, new Shape(b, t), dtype);
     return picked.mul(w).sum().neg();
   }
 
@@ -814,10 +805,7 @@ public final class LlamaModel implements AutoCloseable {
         sel[base + order[i]] = 1f;
       }
     }
-    NDArray selMask = m.create(sel, probs.getShape());
-    if (probs.getDataType() != DataType.FLOAT32) {
-      selMask = selMask.toType(probs.getDataType(), false);
-    }
+    NDArray selMask = Tensors.of(m, sel, probs.getShape(), probs.getDataType());
     NDArray w = probs.mul(selMask);
     w = w.div(w.sum(new int[] {-1}, true));
     NDArray out = null;
@@ -831,7 +819,7 @@ public final class LlamaModel implements AutoCloseable {
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {
     NDArray var = x.square().mean(new int[] {-1}, true);
-    return x.mul(var.add(config.rmsNormEps()).pow(-0.5)).mul(weight);
+    return x.div(var.add(Tensors.scalar(manager, config.rmsNormEps(), dtype)).sqrt()).mul(weight);
   }
 
   private NDArray[] rope(NDManager m, int past, int t) {
@@ -850,13 +838,8 @@ public final class LlamaModel implements AutoCloseable {
         sin[i * hd + j + half] = s;
       }
     }
-    NDArray c = m.create(cos, new Shape(1, 1, t, hd));
-    NDArray s = m.create(sin, new Shape(1, 1, t, hd));
-    if (dtype != DataType.FLOAT32) {
-      c = c.toType(dtype, false);
-      s = s.toType(dtype, false);
-    }
-    return new NDArray[] {c, s};
+    return new NDArray[] {Tensors.of(m, cos, new Shape(1, 1, t, hd), dtype),
+        Tensors.of(m, sin, new Shape(1, 1, t, hd), dtype)};
   }
 
   private static NDArray applyRope(NDArray x, NDArray cos, NDArray sin, int hd) {
@@ -878,8 +861,7 @@ public final class LlamaModel implements AutoCloseable {
         }
       }
     }
-    NDArray a = m.create(mk, new Shape(b, 1, t, tk));
-    return dtype == DataType.FLOAT32 ? a : a.toType(dtype, false);
+    return Tensors.of(m, mk, new Shape(b, 1, t, tk), dtype);
   }
 
   // ------------------------------------------------------------------------------------------------ generation

@@ -17,7 +17,6 @@ import dev.securetag.core.SafetensorsWriter;
 import dev.securetag.train.internal.Jsonl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -64,6 +63,7 @@ public final class QloraTrainer implements AutoCloseable {
   private final float[][] master;
   private final float[][] adamM;
   private final float[][] adamV;
+  private final java.nio.ByteBuffer[] paramBuffers;
   private final List<Double> stepLosses = new ArrayList<>();
   private final List<Double> evalLosses = new ArrayList<>();
   private final List<Double> lrs = new ArrayList<>();
@@ -73,6 +73,8 @@ public final class QloraTrainer implements AutoCloseable {
   private double bestEval = Double.POSITIVE_INFINITY;
   private int evalsWithoutImprovement;
   private boolean closed;
+  /** Test hook run before a checkpoint is renamed into place (simulates a failing disk). */
+  Runnable beforeCheckpointRename = () -> {};
 
   /** A tokenized example: ids and the shifted targets (IGNORE outside the response). */
   record Seq(int[] ids, int[] targets, int lossTokens) {}
@@ -111,10 +113,12 @@ public final class QloraTrainer implements AutoCloseable {
       this.master = new float[params.size()][];
       this.adamM = new float[params.size()][];
       this.adamV = new float[params.size()][];
+      this.paramBuffers = new java.nio.ByteBuffer[params.size()];
       for (int i = 0; i < params.size(); i++) {
         master[i] = params.get(i).toFloatArray();
         adamM[i] = new float[master[i].length];
         adamV[i] = new float[master[i].length];
+        paramBuffers[i] = java.nio.ByteBuffer.allocateDirect(4 * master[i].length).order(java.nio.ByteOrder.nativeOrder());
       }
       ok = true;
     } finally {
@@ -255,6 +259,10 @@ public final class QloraTrainer implements AutoCloseable {
         microInEpoch = cycleEnd;
         globalStep++;
         double loss = lossSum / cycleTokens;
+        if (!Double.isFinite(loss)) {
+          throw new IllegalStateException("training diverged at step " + (globalStep + 1) + ": loss " + loss
+              + " (lower the learning rate)");
+        }
         stepLosses.add(loss);
         lrs.add(lr);
         if (cfg.evalSteps > 0 && globalStep % cfg.evalSteps == 0 && !validation.isEmpty()) {
@@ -323,7 +331,7 @@ public final class QloraTrainer implements AutoCloseable {
       NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.targets, drop);
       double loss = nll.toType(DataType.FLOAT64, false).getDouble();
       long t1 = System.nanoTime();
-      gc.backward(nll.div(cycleTokens));
+      gc.backward(nll.div(dev.securetag.train.internal.Tensors.scalar(model.manager(), cycleTokens, nll.getDataType())));
       long t2 = System.nanoTime();
       stats[0] = t1 - t0 - (model.dequantNanos() - d0);
       stats[1] = t2 - t1;
@@ -413,8 +421,19 @@ public final class QloraTrainer implements AutoCloseable {
         v[j] = (float) vj;
         p[j] = (float) (pj - lr * (mj / bc1) / (Math.sqrt(vj / bc2) + cfg.epsilon));
       }
-      params.get(i).set(FloatBuffer.wrap(p));
+      writeParam(i);
     }
+  }
+
+  /**
+   * DJL's {@code set} makes the tensor alias the given direct buffer, so each parameter gets one buffer for the
+   * trainer's lifetime instead of a fresh one per step that the garbage collector could free under the tensor.
+   */
+  private void writeParam(int i) {
+    java.nio.ByteBuffer b = paramBuffers[i];
+    b.clear();
+    b.asFloatBuffer().put(master[i]);
+    params.get(i).set(b);
   }
 
   /** Validation loss per response token; returns true when early stopping should end the run. */
@@ -493,6 +512,7 @@ public final class QloraTrainer implements AutoCloseable {
       ArrayNode lr = st.putArray("learning_rates");
       lrs.forEach(lr::add);
       AtomicFiles.writeString(tmp.resolve("trainer_state.json"), Json.write(st));
+      beforeCheckpointRename.run();
       deleteTree(target);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -560,7 +580,7 @@ public final class QloraTrainer implements AutoCloseable {
           master[i] = w;
           adamM[i] = opt.readFloats(String.format("param.%04d.exp_avg", i));
           adamV[i] = opt.readFloats(String.format("param.%04d.exp_avg_sq", i));
-          params.get(i).set(FloatBuffer.wrap(w));
+          writeParam(i);
           i++;
         }
       }

@@ -15,7 +15,8 @@ import java.util.SplittableRandom;
 
 /**
  * Writes a random-initialised checkpoint in the Hugging Face layout (config.json, model.safetensors,
- * generation_config.json, tokenizer.json trained here, tokenizer_config.json, special_tokens_map.json): the embedded
+ * generation_config.json, tokenizer.json trained here plus the same vocabulary as a SentencePiece tokenizer.model,
+ * tokenizer_config.json, special_tokens_map.json): the embedded
  * default base model for tests and examples, since nothing can be downloaded. Weights: embeddings N(0, 1), every
  * decoder linear weight [out, in] N(0, 1/in), lm_head N(0, 4/in), RMSNorm weights 1.
  *
@@ -97,6 +98,7 @@ public final class TinyLlamaFactory {
         "{\n  \"bos_token_id\": " + config.bosTokenId() + ",\n  \"eos_token_id\": " + config.eosTokenIds().get(0)
             + "\n}\n");
     AtomicFiles.writeString(dir.resolve("tokenizer.json"), tok.tokenizerJson());
+    AtomicFiles.write(dir.resolve("tokenizer.model"), tok.sentencePieceModel());
     AtomicFiles.writeString(dir.resolve("tokenizer_config.json"), tok.tokenizerConfigJson(config.maxPositionEmbeddings()));
     var special = Json.object();
     special.put("bos_token", "<s>");
@@ -248,9 +250,9 @@ public final class TinyLlamaFactory {
       return this;
     }
 
-    /** About 20 M parameters: hidden 384, 8 layers, 6 heads (2 KV), intermediate 1024, vocabulary 4096. */
+    /** About 20 M parameters: hidden 384, 8 layers, 6 heads (2 KV), intermediate 1536, vocabulary 4096. */
     public Builder preset20M() {
-      return hiddenSize(384).layers(8).heads(6).kvHeads(2).intermediateSize(1024).vocabSize(4096).maxPositions(1024);
+      return hiddenSize(384).layers(8).heads(6).kvHeads(2).intermediateSize(1536).vocabSize(4096).maxPositions(1024);
     }
 
     public TinyLlamaFactory build() {

@@ -71,7 +71,7 @@ class QloraTrainerTest {
     Path data = jsonl(tmp.resolve("qa.jsonl"), 0, 20);
     try (QloraTrainer t = QloraTrainer.builder().baseModel(base).trainData(data).outputDir(tmp.resolve("mem"))
         .lora(LoraConfig.builder().r(16).alpha(32).targetModules(List.of(LoraConfig.ALL_LINEAR)).build())
-        .learningRate(1e-2).warmupSteps(10).scheduler(Scheduler.COSINE).epochs(40).batchSize(5).seed(1)
+        .learningRate(3e-3).warmupSteps(10).scheduler(Scheduler.COSINE).epochs(60).batchSize(5).seed(1)
         .checkpointEachEpoch(false).build()) {
       TrainingResult r = t.train();
       assertThat(r.finalLoss()).isLessThan(0.05);
@@ -111,9 +111,32 @@ class QloraTrainerTest {
       TrainingResult r = t.resume(out.resolve("checkpoint-6"));
       assertThat(r.stepLosses()).hasSize(10);
       for (int i = 0; i < 10; i++) {
+        // libtorch's CPU kernels are not bitwise reproducible run to run; 1e-5 relative is far below a step's change.
         assertThat(r.stepLosses().get(i)).as("step %d", i + 1).isCloseTo(full.get(i),
-            org.assertj.core.data.Offset.offset(1e-6));
+            org.assertj.core.data.Percentage.withPercentage(1e-3));
       }
+    }
+  }
+
+  @Test
+  void failedCheckpointWriteLeavesThePreviousCheckpointValid() throws IOException {
+    Path data = jsonl(tmp.resolve("c.jsonl"), 0, 8);
+    Path out = tmp.resolve("disk");
+    try (QloraTrainer t = small(data, "disk").epochs(1).checkpointSteps(2).build()) {
+      int[] calls = {0};
+      t.beforeCheckpointRename = () -> {
+        if (++calls[0] == 2) {
+          throw new java.io.UncheckedIOException(new IOException("No space left on device"));
+        }
+      };
+      assertThatThrownBy(t::train).isInstanceOf(java.io.UncheckedIOException.class)
+          .hasMessageContaining("checkpoint-4").hasMessageContaining("earlier checkpoints are intact");
+    }
+    try (var files = Files.list(out)) {
+      assertThat(files.map(p -> p.getFileName().toString())).containsExactly("checkpoint-2");
+    }
+    try (QloraTrainer t = small(data, "disk").epochs(1).checkpointSteps(2).build()) {
+      assertThat(t.resume(out.resolve("checkpoint-2")).steps()).isEqualTo(4);
     }
   }
 

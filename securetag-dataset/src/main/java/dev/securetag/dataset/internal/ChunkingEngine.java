@@ -197,7 +197,11 @@ public final class ChunkingEngine {
    */
   private void split(BlockInfo bi, String src, int s, int e, int level, int firstLevel, int budget, boolean table,
       List<Piece> out) {
-    int tokens = counter.count(src.substring(s, e));
+    split(bi, src, s, e, level, firstLevel, budget, table, out, counter.count(src.substring(s, e)));
+  }
+
+  private void split(BlockInfo bi, String src, int s, int e, int level, int firstLevel, int budget, boolean table,
+      List<Piece> out, int tokens) {
     if (tokens <= budget) {
       out.add(new Piece(bi, src, s, e, table, tokens, firstLevel));
       return;
@@ -208,7 +212,9 @@ public final class ChunkingEngine {
     }
     List<int[]> parts = boundaries(src, s, e, level, bi);
     if (parts.size() <= 1) {
-      split(bi, src, s, e, level + 1, firstLevel, budget, table, out);
+      int[] only = parts.isEmpty() ? new int[] {s, e} : parts.get(0);
+      int t = only[0] == s && only[1] == e ? tokens : counter.count(src.substring(only[0], only[1]));
+      split(bi, src, only[0], only[1], level + 1, firstLevel, budget, table, out, t);
       return;
     }
     for (int i = 0; i < parts.size(); i++) {
@@ -345,13 +351,15 @@ public final class ChunkingEngine {
     List<Piece> prev = null;
     boolean curHasOverlap = false;
     long est = 0;
+    // When the real count of all of cur is known (cur.size() == exactFor), emit need not count it again.
+    int exactFor = -1;
     int i = 0;
     while (true) {
       if (i >= n) {
         if (cur.isEmpty()) {
           break;
         }
-        int back = emit(cur, budget, path, st);
+        int back = emit(cur, budget, path, st, exactFor == cur.size() ? (int) est : -1, curHasOverlap);
         prev = cur;
         cur = new ArrayList<>();
         i -= back;
@@ -365,15 +373,19 @@ public final class ChunkingEngine {
           cur.add(ov);
         }
         cur.add(p);
-        est = ov == null ? p.tokens() : counter.count(join(cur));
+        est = ov == null ? p.tokens() : (long) ov.tokens() + p.tokens() + 2;
+        exactFor = -1;
         i++;
         continue;
       }
-      long next = est + p.tokens() + 2;
+      // Sentence and paragraph counts are close to additive (a separator costs about one token), so the estimate
+      // decides until it reaches the budget; one real count settles the borderline case and emit() verifies.
+      long next = est + p.tokens() + 1;
       boolean fits;
-      if (next <= budget * 9L / 10) {
+      if (next <= budget) {
         fits = true;
         est = next;
+        exactFor = -1;
       } else {
         cur.add(p);
         int exact = counter.count(join(cur));
@@ -381,6 +393,7 @@ public final class ChunkingEngine {
         fits = exact <= budget;
         if (fits) {
           est = exact;
+          exactFor = cur.size() + 1;
         }
       }
       if (fits) {
@@ -391,7 +404,9 @@ public final class ChunkingEngine {
       int k = bestCut(cur, p, curHasOverlap ? 2 : 1, budget);
       int back = cur.size() - k;
       List<Piece> emitted = new ArrayList<>(cur.subList(0, k));
-      back += emit(emitted, budget, path, st);
+      back += emit(emitted, budget, path, st, k == cur.size() && exactFor == cur.size() ? (int) est : -1,
+          curHasOverlap);
+      exactFor = -1;
       i -= back;
       prev = emitted;
       cur = new ArrayList<>();
@@ -427,13 +442,20 @@ public final class ChunkingEngine {
    * Emits {@code cur} as a chunk after checking its real token count; when additive estimates were too optimistic,
    * trailing pieces are removed from {@code cur} (it is modified) and their number returned for re-packing.
    */
-  private int emit(List<Piece> cur, int budget, List<String> path, State st) {
+  private int emit(List<Piece> cur, int budget, List<String> path, State st, int knownTokens,
+      boolean hasOverlap) {
     int removed = 0;
     String text = join(cur);
-    int tokens = counter.count(text);
+    int tokens = knownTokens >= 0 ? knownTokens : counter.count(text);
     while (tokens > budget && cur.size() > 1) {
-      cur.remove(cur.size() - 1);
-      removed++;
+      if (hasOverlap && cur.size() == 2) {
+        // Never leave a chunk that is only overlap: give up the overlap instead.
+        cur.remove(0);
+        hasOverlap = false;
+      } else {
+        cur.remove(cur.size() - 1);
+        removed++;
+      }
       text = join(cur);
       tokens = counter.count(text);
     }
@@ -504,7 +526,7 @@ public final class ChunkingEngine {
       int s = sentences.get(chosen)[0];
       Piece ov = new Piece(last.block(), last.src(), s, last.end(), false,
           counter.count(last.src().substring(s, last.end())), LEVEL_SENTENCE);
-      if (counter.count(join(List.of(ov, next))) <= budget) {
+      if ((long) ov.tokens() + next.tokens() + 1 <= budget) {
         return ov;
       }
       chosen++;

@@ -15,8 +15,7 @@ public final class MinHashLsh {
   private final int rows;
   private final int shingleSize;
   private final double threshold;
-  private final long[] a;
-  private final long[] b;
+  private final int[] seeds;
   private final LongIntMap[] bandHeads;
   private int[] entryItem = new int[1024];
   private int[] entryNext = new int[1024];
@@ -34,11 +33,9 @@ public final class MinHashLsh {
     this.shingleSize = shingleSize;
     this.threshold = threshold;
     SplittableRandom rnd = new SplittableRandom(seed);
-    a = new long[perms];
-    b = new long[perms];
+    seeds = new int[perms];
     for (int i = 0; i < perms; i++) {
-      a[i] = rnd.nextLong() | 1L;
-      b[i] = rnd.nextLong();
+      seeds[i] = rnd.nextInt();
     }
     bandHeads = new LongIntMap[bands];
     for (int i = 0; i < bands; i++) {
@@ -97,14 +94,18 @@ public final class MinHashLsh {
       return sig;
     }
     int k = Math.min(shingleSize, n);
+    int[] seedArr = seeds;
     for (int w = 0; w + k <= n; w++) {
-      long x = Mix.hash(text, starts[w], ends[w + k - 1]);
-      for (int p = 0; p < perms; p++) {
-        // Universal hashing: the top 31 bits of a*x+b, a different permutation of shingle hashes per slot.
-        int h = (int) ((a[p] * x + b[p]) >>> 33);
-        if (h < sig[p]) {
-          sig[p] = h;
-        }
+      long h64 = Mix.hash(text, starts[w], ends[w + k - 1]);
+      int x = (int) (h64 ^ (h64 >>> 32));
+      // One murmur3 finaliser per permutation, keyed by a per-slot seed: plain int arithmetic with a min, which the
+      // JIT vectorises across slots.
+      for (int p = 0; p < sig.length; p++) {
+        int v = x ^ seedArr[p];
+        v = (v ^ (v >>> 16)) * 0x85ebca6b;
+        v = (v ^ (v >>> 13)) * 0xc2b2ae35;
+        v ^= v >>> 16;
+        sig[p] = Math.min(sig[p], v);
       }
     }
     return sig;

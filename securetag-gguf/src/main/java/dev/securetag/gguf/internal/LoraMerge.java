@@ -52,7 +52,8 @@ public final class LoraMerge implements AutoCloseable {
     double s = cfg.path("use_rslora").asBoolean(false) ? alpha / Math.sqrt(r) : alpha / r;
     Path file = dir.resolve("adapter_model.safetensors");
     if (!Files.exists(file)) {
-      throw new InvalidInputException(dir.toString(), "no adapter_model.safetensors (adapter_model.bin is not supported)");
+      throw new InvalidInputException(dir.toString(),
+          "no adapter_model.safetensors (adapter_model.bin is not supported)");
     }
     return new LoraMerge(dir, SafetensorsReader.open(file), (float) s, r);
   }

@@ -23,7 +23,7 @@ public final class Quants {
     };
   }
 
-  /** Quantizes {@code n} values (a multiple of the block size) of {@code x} from {@code xo} into {@code y} at {@code yo}. */
+  /** Quantizes {@code n} values (a multiple of the block size) of {@code x} from {@code xo} into {@code y[yo..]}. */
   public static void quantize(GgmlType t, float[] x, int xo, int n, byte[] y, int yo) {
     if (n % t.blockSize() != 0) {
       throw new IllegalArgumentException(t + " rows must be a multiple of " + t.blockSize() + ", got " + n);

@@ -22,6 +22,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
 import java.util.function.Supplier;
 import net.sourceforge.tess4j.TesseractException;
@@ -43,7 +46,8 @@ import org.slf4j.LoggerFactory;
  * Extracts one PDF into {@link TextBlock}s: load (file-backed, temp-file stream cache), permission check, one
  * content-stream pass per page (glyphs, drawn lines, images), OCR routing, ruled tables, then document-level
  * running header/footer removal, column-aware reading order, paragraphs, lists, headings and section paths.
- * Bad input never escapes as an exception: it becomes the report's typed error.
+ * Bad input never escapes as an exception: it becomes the report's typed error. One instance per document (it
+ * keeps per-document state); not thread-safe.
  */
 public final class DocumentExtractor {
 
@@ -55,11 +59,23 @@ public final class DocumentExtractor {
   private final Options opt;
   private final Supplier<OcrEngine> ocr;
   private final IntConsumer pageDone;
+  private final ExecutorService helper;
+  private final int parts;
 
-  public DocumentExtractor(Options opt, Supplier<OcrEngine> ocr, IntConsumer pageDone) {
+  /** Large documents are split into page ranges of at least this many pages when helper threads are given. */
+  static final int MIN_PAGES_PER_PART = 32;
+
+  /**
+   * @param helper runs the extra page ranges of a large document; must have {@code parts - 1} threads free
+   * @param parts how many page ranges one document may be split into (1 = no splitting)
+   */
+  public DocumentExtractor(Options opt, Supplier<OcrEngine> ocr, IntConsumer pageDone, ExecutorService helper,
+      int parts) {
     this.opt = opt;
     this.ocr = ocr;
     this.pageDone = pageDone;
+    this.helper = helper;
+    this.parts = parts;
   }
 
   /** One page after the content pass: body segments, tables, or OCR paragraphs. */
@@ -131,22 +147,7 @@ public final class DocumentExtractor {
       throw new PdfExtractionException(PdfErrorKind.NOT_PDF, loc, "no %PDF- header in the first 1024 bytes");
     }
     boolean noEof = !new String(tail, 0, tailLen, StandardCharsets.ISO_8859_1).contains("%%EOF");
-    PDDocument doc;
-    try {
-      doc = Loader.loadPDF(new RandomAccessReadBufferedFile(file.toFile()), opt.password(), null, null,
-          MemoryUsageSetting.setupTempFileOnly().streamCache);
-    } catch (InvalidPasswordException e) {
-      if (opt.password() == null) {
-        throw new PdfExtractionException(PdfErrorKind.ENCRYPTED, loc,
-            "encrypted and needs a password (supply one with PdfCorpus.Builder.password)", e);
-      }
-      throw new PdfExtractionException(PdfErrorKind.WRONG_PASSWORD, loc, "the supplied password is wrong", e);
-    } catch (IOException | RuntimeException e) {
-      // PDFBox signals unrecoverable structure damage with IOException and, on some malformed inputs, with
-      // runtime exceptions from its parser; both mean the file cannot be read.
-      throw new PdfExtractionException(noEof ? PdfErrorKind.TRUNCATED : PdfErrorKind.CORRUPT, loc,
-          (noEof ? "truncated (no %%EOF marker) and unparseable: " : "corrupt PDF: ") + e.getMessage(), e);
-    }
+    PDDocument doc = load(file, loc, noEof);
     try (doc) {
       if (noEof) {
         warnings.add("no %%EOF marker: the file looks truncated; PDFBox repaired what it could");
@@ -165,15 +166,38 @@ public final class DocumentExtractor {
             n + " pages, more than the limit of " + opt.maxPages());
       }
       List<OutlineEntry> outline = outline(doc);
+      int k = Math.max(1, Math.min(parts, n / MIN_PAGES_PER_PART));
+      List<Part> results = new ArrayList<>(k);
+      List<Future<?>> futures = new ArrayList<>();
+      for (int i = 0; i < k; i++) {
+        int from = 1 + (int) ((long) n * i / k);
+        int to = (int) ((long) n * (i + 1) / k);
+        Part part = new Part();
+        results.add(part);
+        if (i > 0) {
+          // Other page ranges of a large document get their own PDDocument: PDFBox documents are not thread-safe.
+          futures.add(helper.submit(() -> {
+            try (PDDocument other = load(file, loc, noEof)) {
+              collectRange(other, from, to, part);
+            } catch (IOException e) {
+              throw new PdfExtractionException(PdfErrorKind.CORRUPT, loc, "failed while closing: " + e.getMessage(), e);
+            }
+            return null;
+          }));
+        } else {
+          collectRange(doc, from, to, part);
+        }
+      }
+      for (Future<?> f : futures) {
+        await(f);
+      }
       Set<String> vocabulary = new HashSet<>();
       List<PageLayout> layouts = new ArrayList<>(n);
-      PageCollector collector = new PageCollector();
-      for (int p = 1; p <= n; p++) {
-        PageLayout layout = page(doc, collector, p, issues, vocabulary, loc);
-        if (layout != null) {
-          layouts.add(layout);
-        }
-        pageDone.accept(p);
+      for (Part part : results) {
+        vocabulary.addAll(part.vocabulary);
+        layouts.addAll(part.layouts);
+        issues.addAll(part.issues);
+        ocrPageNumbers.addAll(part.ocrPages);
       }
       List<TextBlock> blocks = new Assembler(name, outline, vocabulary).assemble(layouts);
       if (blocks.isEmpty()) {
@@ -188,16 +212,77 @@ public final class DocumentExtractor {
     }
   }
 
-  private PageLayout page(PDDocument doc, PageCollector collector, int p, List<PageIssue> issues,
-      Set<String> vocabulary, String loc) {
-    RawPage raw;
+  /** What one page range produced. */
+  private static final class Part {
+    final List<PageLayout> layouts = new ArrayList<>();
+    final List<PageIssue> issues = new ArrayList<>();
+    final Set<String> vocabulary = new HashSet<>();
+    final List<Integer> ocrPages = new ArrayList<>();
+  }
+
+  private PDDocument load(Path file, String loc, boolean noEof) {
     try {
-      raw = collector.collect(doc, p);
+      return Loader.loadPDF(new RandomAccessReadBufferedFile(file.toFile()), opt.password(), null, null,
+          MemoryUsageSetting.setupTempFileOnly().streamCache);
+    } catch (InvalidPasswordException e) {
+      if (opt.password() == null) {
+        throw new PdfExtractionException(PdfErrorKind.ENCRYPTED, loc,
+            "encrypted and needs a password (supply one with PdfCorpus.Builder.password)", e);
+      }
+      throw new PdfExtractionException(PdfErrorKind.WRONG_PASSWORD, loc, "the supplied password is wrong", e);
     } catch (IOException | RuntimeException e) {
-      // A broken content stream on one page must not lose the other pages: report it and go on.
-      issues.add(new PageIssue(p, PageIssue.Kind.PAGE_FAILED, "content stream could not be parsed: " + e));
-      return null;
+      // PDFBox signals unrecoverable structure damage with IOException and, on some malformed inputs, with
+      // runtime exceptions from its parser; both mean the file cannot be read.
+      throw new PdfExtractionException(noEof ? PdfErrorKind.TRUNCATED : PdfErrorKind.CORRUPT, loc,
+          (noEof ? "truncated (no %%EOF marker) and unparseable: " : "corrupt PDF: ") + e.getMessage(), e);
     }
+  }
+
+  private static void await(Future<?> f) {
+    try {
+      f.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while extracting a PDF", e);
+    } catch (ExecutionException e) {
+      Throwable c = e.getCause();
+      if (c instanceof RuntimeException re) {
+        throw re;
+      }
+      if (c instanceof Error err) {
+        throw err;
+      }
+      throw new IllegalStateException("page range extraction failed", c);
+    }
+  }
+
+  private void collectRange(PDDocument doc, int from, int to, Part part) {
+    PageCollector collector = new PageCollector();
+    int next = from;
+    while (next <= to) {
+      try {
+        collector.collect(doc, next, to, raw -> {
+          PageLayout layout = page(doc, raw, part);
+          if (layout != null) {
+            part.layouts.add(layout);
+          }
+          pageDone.accept(raw.pageNo());
+        });
+        next = to + 1;
+      } catch (IOException | RuntimeException e) {
+        // A broken content stream on one page must not lose the other pages: report it and resume after it.
+        int failed = collector.nextPage();
+        part.issues.add(new PageIssue(failed, PageIssue.Kind.PAGE_FAILED, "content stream could not be parsed: " + e));
+        pageDone.accept(failed);
+        next = failed + 1;
+      }
+    }
+  }
+
+  private PageLayout page(PDDocument doc, RawPage raw, Part part) {
+    int p = raw.pageNo();
+    List<PageIssue> issues = part.issues;
+    Set<String> vocabulary = part.vocabulary;
     int bad = 0;
     int visible = 0;
     for (Glyph g : raw.glyphs()) {
@@ -231,7 +316,14 @@ public final class DocumentExtractor {
       } else {
         try {
           String text = engine.ocrPage(doc, p);
-          ocrPageNumbers.add(p);
+          TextQuality.Verdict ocrVerdict = TextQuality.judge(TextNormalizer.normalize(text), 0);
+          if (!ocrVerdict.usable()) {
+            // Typically a script the OCR languages do not cover: report it rather than pass garbage on.
+            issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "OCR output is unusable (" + ocrVerdict.reason()
+                + "); the page's script may not be covered by " + String.join("+", engine.languages())));
+            return null;
+          }
+          part.ocrPages.add(p);
           return new PageLayout(p, raw.width(), raw.height(), List.of(), List.of(), paragraphs(text, vocabulary));
         } catch (IOException | TesseractException | RuntimeException e) {
           // Rendering or recognition failed for this page only; report it instead of dropping it silently.

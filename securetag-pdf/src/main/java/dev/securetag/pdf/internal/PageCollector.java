@@ -59,23 +59,51 @@ final class PageCollector extends PDFTextStripper {
     addOperator(new ImageAwareDraw(this));
   }
 
-  /** Collects page {@code pageNo} (1-based) of {@code doc}. */
-  RawPage collect(PDDocument doc, int pageNo) throws IOException {
+  /** Receives each page as soon as its content stream has been processed. */
+  interface PageSink {
+    void accept(RawPage page);
+  }
+
+  private PageSink sink;
+  private PDRectangle crop;
+  private int lastDelivered;
+
+  /**
+   * Collects pages {@code from..to} (1-based) in one pass over the document, handing each to {@code sink}. Returns
+   * the last page delivered; when a page's content stream throws, the exception propagates and the caller resumes
+   * after that page.
+   */
+  int collect(PDDocument doc, int from, int to, PageSink sink) throws IOException {
+    this.sink = sink;
+    this.lastDelivered = from - 1;
+    setStartPage(from);
+    setEndPage(to);
+    writeText(doc, NULL_WRITER);
+    return lastDelivered;
+  }
+
+  /** The page after the last one delivered by the current or last {@link #collect} call. */
+  int nextPage() {
+    return lastDelivered + 1;
+  }
+
+  @Override
+  protected void startPage(PDPage page) {
     glyphs.clear();
     edges.clear();
     pending.clear();
     imageArea = 0;
-    PDPage page = doc.getPage(pageNo - 1);
-    PDRectangle crop = page.getCropBox();
+    crop = page.getCropBox();
     cropLeft = crop.getLowerLeftX();
     cropTop = crop.getUpperRightY();
-    setStartPage(pageNo);
-    setEndPage(pageNo);
-    writeText(doc, NULL_WRITER);
+  }
+
+  @Override
+  protected void endPage(PDPage page) {
     double pageArea = Math.max(1.0, (double) crop.getWidth() * crop.getHeight());
-    return new RawPage(
-        pageNo, crop.getWidth(), crop.getHeight(), List.copyOf(glyphs), List.copyOf(edges),
-        Math.min(1.0, imageArea / pageArea));
+    lastDelivered = getCurrentPageNo();
+    sink.accept(new RawPage(getCurrentPageNo(), crop.getWidth(), crop.getHeight(), List.copyOf(glyphs),
+        List.copyOf(edges), Math.min(1.0, imageArea / pageArea)));
   }
 
   @Override
@@ -93,10 +121,16 @@ final class PageCollector extends PDFTextStripper {
     glyphs.add(new Glyph(u, t.getXDirAdj(), baseline - height, baseline, t.getWidthDirAdj(), size, isBold(t.getFont())));
   }
 
-  private static boolean isBold(PDFont font) {
+  private final java.util.Map<PDFont, Boolean> boldCache = new java.util.IdentityHashMap<>();
+
+  private boolean isBold(PDFont font) {
     if (font == null) {
       return false;
     }
+    return boldCache.computeIfAbsent(font, PageCollector::boldFont);
+  }
+
+  private static boolean boldFont(PDFont font) {
     String name = font.getName();
     if (name != null) {
       String n = name.toLowerCase(java.util.Locale.ROOT);

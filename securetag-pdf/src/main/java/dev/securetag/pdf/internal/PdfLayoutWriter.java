@@ -273,10 +273,10 @@ public final class PdfLayoutWriter implements AutoCloseable {
       xs[i + 1] = xs[i] + widths[i] * total;
     }
     y += 4f;
-    boolean firstOnPage = true;
     for (int r = 0; r < rows.size(); r++) {
       float h = rowHeight(rows.get(r), widths, total, fs, lead, pad, r == 0);
-      if (y + h > bottomLimit()) {
+      float keep = r == 0 && rows.size() > 1 ? rowHeight(rows.get(1), widths, total, fs, lead, pad, false) : 0f;
+      if (y + h + keep > bottomLimit()) {
         newPage();
         y += 4f;
         if (r > 0) {
@@ -285,7 +285,6 @@ public final class PdfLayoutWriter implements AutoCloseable {
         }
       }
       drawRow(rows.get(r), xs, fs, lead, pad, r == 0, ruled, h);
-      firstOnPage = false;
     }
     y += bodySize;
     return this;

@@ -231,6 +231,14 @@ final class TableFinder {
     }
     List<Float> colXs = new ArrayList<>(xs);
     List<Float> rowYs = new ArrayList<>(ys);
+    Map<Float, Integer> rowIndex = new HashMap<>();
+    Map<Float, Integer> colIndex = new HashMap<>();
+    for (int i = 0; i < rowYs.size(); i++) {
+      rowIndex.put(rowYs.get(i), i);
+    }
+    for (int i = 0; i < colXs.size(); i++) {
+      colIndex.put(colXs.get(i), i);
+    }
     @SuppressWarnings("unchecked")
     List<Glyph>[][] grid = new List[rowYs.size()][colXs.size()];
     List<Glyph> stay = new ArrayList<>(rest.size());
@@ -252,8 +260,8 @@ final class TableFinder {
         stay.add(g);
         continue;
       }
-      int r = rowYs.indexOf(hit[1]);
-      int c = colXs.indexOf(hit[0]);
+      int r = rowIndex.get(hit[1]);
+      int c = colIndex.get(hit[0]);
       if (grid[r][c] == null) {
         grid[r][c] = new ArrayList<>();
       }
@@ -292,7 +300,9 @@ final class TableFinder {
         keptXs.add(colXs.get(c));
       }
     }
-    if (keptXs.size() < 2 || compact.size() < 2) {
+    // One ruled row with several columns is still a table: typically a header row orphaned at the foot of a page,
+    // joined with its continuation on the next page.
+    if (keptXs.size() < 2 || compact.isEmpty()) {
       return null;
     }
     rest.clear();

@@ -10,7 +10,7 @@ import java.util.Set;
  * joining of lines split by an end-of-line hyphen. A blanket NFKC is avoided because it rewrites superscripts,
  * fractions and symbols that may carry meaning in a standard.
  */
-public final class TextNormalizer {
+final class TextNormalizer {
 
   /** Words after a line-end hyphen that mark a suspended hyphen ("pre- and post-processing"). */
   private static final Set<String> CONJUNCTIONS =

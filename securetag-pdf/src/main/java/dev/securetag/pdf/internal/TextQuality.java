@@ -10,7 +10,7 @@ import java.util.Set;
  * Non-Latin scripts (Cyrillic, CJK, Arabic) are judged only by the character signals so that correct non-Latin text
  * is not sent to an OCR that only knows English and Spanish.
  */
-public final class TextQuality {
+final class TextQuality {
 
   private static final Set<String> COMMON = Set.of(
       "the", "of", "and", "to", "a", "in", "is", "for", "be", "that", "on", "with", "as", "by", "are", "or", "an",

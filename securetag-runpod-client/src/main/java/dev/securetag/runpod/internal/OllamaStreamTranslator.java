@@ -104,6 +104,21 @@ public final class OllamaStreamTranslator {
     return line;
   }
 
+  /**
+   * An empty {@code done:false} line, sent while a job waits in the queue so callers' read timeouts do not fire
+   * during a cold start (Ollama itself emits empty-text chunks, so clients accept them).
+   */
+  public ObjectNode keepAliveLine() {
+    ObjectNode line = base();
+    if (chat) {
+      line.putObject("message").put("role", "assistant").put("content", "");
+    } else {
+      line.put("response", "");
+    }
+    line.put("done", false);
+    return line;
+  }
+
   private ObjectNode base() {
     ObjectNode line = Json.object();
     line.put("model", model);
@@ -132,7 +147,7 @@ public final class OllamaStreamTranslator {
   public ObjectNode doneLine(boolean full, Duration delay, Duration execution) {
     ObjectNode done = base();
     if (workerDone != null) {
-      workerDone.fields().forEachRemaining(e -> {
+      workerDone.properties().forEach(e -> {
         if (!e.getKey().equals("response") && !e.getKey().equals("message") && !e.getKey().equals("created_at")) {
           done.set(e.getKey(), e.getValue());
         }

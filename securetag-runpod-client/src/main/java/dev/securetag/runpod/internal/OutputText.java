@@ -76,6 +76,26 @@ public final class OutputText {
     }
   }
 
+  /** True when the node is in one of the shapes {@link #text(JsonNode)} understands (even if its text is empty). */
+  public static boolean hasTextShape(JsonNode node) {
+    if (node == null || node.isNull() || node.isMissingNode()) {
+      return false;
+    }
+    if (node.isTextual()) {
+      return true;
+    }
+    if (node.isArray()) {
+      for (JsonNode e : node) {
+        if (hasTextShape(e)) {
+          return true;
+        }
+      }
+      return false;
+    }
+    return node.has("response") || node.path("message").has("content") || node.path("choices").isArray()
+        || node.has("text") || (node.has("output") && hasTextShape(node.get("output")));
+  }
+
   /** The model named by an output node, searching list elements and NDJSON strings. */
   public static Optional<String> model(JsonNode node) {
     if (node == null) {

@@ -70,6 +70,11 @@ public final class Transport {
       ResponseBody body = r.body();
       return new Reply(r.code(), body.string());
     } catch (InterruptedIOException e) {
+      if (Thread.currentThread().isInterrupted()) {
+        CancellationException ce = new CancellationException(what + " interrupted");
+        ce.initCause(e);
+        throw ce;
+      }
       throw failure(Kind.TIMEOUT, 0, what + " timed out while reading the reply", null, e, jobId);
     } catch (IOException e) {
       throw failure(Kind.CONNECTION, 0, what + " failed while reading the reply: " + e.getMessage(), null, e, jobId);

@@ -43,8 +43,9 @@ import org.slf4j.LoggerFactory;
  * and local end-to-end runs (users can embed it in their own tests). It queues jobs, moves them IN_QUEUE →
  * IN_PROGRESS → COMPLETED / FAILED / TIMED_OUT / CANCELLED with configurable delays, runs each job through a
  * {@link JobHandler} (sync or generator form), answers {@code /runsync} with a non-terminal status when its wait runs
- * out, serves partial output on {@code /stream}, expires results after the retention time or the job TTL (404), and
- * injects faults (429 with Retry-After, 5xx, dropped connections).
+ * out, serves partial output on {@code /stream}, expires results after the retention time or the job TTL (404),
+ * POSTs the final status JSON to a job's {@code webhook} (retried twice when it does not answer 200), and injects
+ * faults (429 with Retry-After, 5xx, dropped connections).
  *
  * <pre>{@code
  * try (FakeRunPodEndpoint fake = FakeRunPodEndpoint.builder()
@@ -60,7 +61,8 @@ import org.slf4j.LoggerFactory;
  *
  * Served routes under {@code /v2/{endpointId}}: {@code POST /run}, {@code POST /runsync?wait=},
  * {@code GET /status/{id}}, {@code GET /status-sync/{id}?wait=}, {@code GET /stream/{id}}, {@code POST /cancel/{id}},
- * {@code POST /retry/{id}}, {@code POST /purge-queue}, {@code GET /health}. Requests need
+ * {@code POST /retry/{id}}, {@code POST /purge-queue}, {@code GET /health}, and the vLLM-style
+ * {@code /openai/v1/*} route (run through the handler with {@code openai_route}/{@code openai_input}). Requests need
  * {@code Authorization: Bearer <key>} (or the raw key, which RunPod also accepts).
  */
 public final class FakeRunPodEndpoint implements AutoCloseable {
@@ -100,6 +102,10 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
   private final AtomicInteger failedCount = new AtomicInteger();
   private final AtomicInteger retriedCount = new AtomicInteger();
   private final AtomicBoolean closed = new AtomicBoolean();
+  private final AtomicInteger webhookDeliveries = new AtomicInteger();
+  private final java.net.http.HttpClient webhookClient = java.net.http.HttpClient.newBuilder()
+      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final Duration webhookRetryDelay;
 
   private FakeRunPodEndpoint(Builder b) {
     this.endpointId = b.endpointId;
@@ -114,6 +120,7 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     this.maxRunSyncPayload = b.maxRunSyncPayload;
     this.workerCount = b.workers;
     this.handler = b.handler;
+    this.webhookRetryDelay = b.webhookRetryDelay;
     for (Operation op : Operation.values()) {
       faults.put(op, new ArrayDeque<>());
       counts.put(op, new AtomicInteger());
@@ -282,6 +289,9 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
       case HEALTH:
         health(ex);
         break;
+      case OPENAI:
+        openAi(ex, uri.getPath().substring(uri.getPath().indexOf("/openai/") + "/openai".length()), bodyBytes);
+        break;
       default:
         send(ex, 404, error("route not found"));
     }
@@ -308,6 +318,7 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
       case "retry": return Operation.RETRY;
       case "purge-queue": return Operation.PURGE_QUEUE;
       case "health": return Operation.HEALTH;
+      case "openai": return Operation.OPENAI;
       default: return null;
     }
   }
@@ -397,7 +408,8 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
         ? Duration.ofMillis(policy.get("executionTimeout").asLong()) : defaultExecutionTimeout;
     Duration ttl = policy.path("ttl").isNumber() ? Duration.ofMillis(policy.get("ttl").asLong()) : Duration.ofHours(24);
     String id = (sync ? "sync-" : "") + UUID.randomUUID();
-    FakeJob job = new FakeJob(id, root.get("input"), sync, execTimeout, ttl);
+    FakeJob job = new FakeJob(id, root.get("input"), sync, execTimeout, ttl,
+        root.path("webhook").isTextual() ? root.get("webhook").asText() : null, this::finished);
     jobs.put(id, job);
     enqueue(job);
     if (!sync) {
@@ -503,6 +515,91 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
       }
     }
     send(ex, 200, Json.write(out));
+  }
+
+  /**
+   * The {@code /openai/v1/*} route: like RunPod, the call becomes a job with input
+   * {@code {"openai_route": "/v1/...", "openai_input": body}}. Non-streaming calls answer the job output as plain
+   * OpenAI JSON (a one-element aggregated list is unwrapped); {@code "stream": true} calls answer SSE, writing each
+   * emitted chunk as it arrives (strings verbatim as SSE text, objects as {@code data:} events) and ending with
+   * {@code data: [DONE]}.
+   */
+  private void openAi(HttpExchange ex, String route, byte[] bodyBytes) throws IOException {
+    JsonNode body;
+    try {
+      body = bodyBytes.length == 0 ? Json.object() : Json.mapper().readTree(bodyBytes);
+    } catch (JsonProcessingException e) {
+      send(ex, 400, Json.write(openAiError("invalid JSON body", "invalid_request_error")));
+      return;
+    }
+    ObjectNode input = Json.object();
+    input.put("openai_route", route);
+    input.set("openai_input", body == null ? Json.object() : body);
+    FakeJob job = new FakeJob(UUID.randomUUID().toString(), input, false, defaultExecutionTimeout, Duration.ofHours(24),
+        null, this::finished);
+    jobs.put(job.id, job);
+    enqueue(job);
+    boolean stream = body != null && body.path("stream").asBoolean(false);
+    if (!stream) {
+      waitTerminal(job, defaultExecutionTimeout);
+      synchronized (job) {
+        if (job.status != JobStatus.COMPLETED) {
+          send(ex, 500, Json.write(openAiError(job.error != null ? job.error : "job " + job.status, "api_error")));
+          return;
+        }
+        JsonNode out = job.output;
+        if (out != null && out.isArray() && out.size() == 1) {
+          out = out.get(0);
+        }
+        send(ex, 200, Json.write(out == null ? Json.object() : out));
+      }
+      return;
+    }
+    ex.getResponseHeaders().set("Content-Type", "text/event-stream");
+    ex.sendResponseHeaders(200, 0);
+    OutputStream out = ex.getResponseBody();
+    int next = 0;
+    boolean sawDone = false;
+    long end = System.nanoTime() + defaultExecutionTimeout.toNanos();
+    while (true) {
+      List<JsonNode> fresh;
+      boolean over;
+      synchronized (job) {
+        while (job.stream.size() == next && !job.status.isTerminal() && System.nanoTime() < end) {
+          try {
+            TimeUnit.NANOSECONDS.timedWait(job, Math.max(1, end - System.nanoTime()));
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return;
+          }
+        }
+        fresh = new ArrayList<>(job.stream.subList(next, job.stream.size()));
+        next = job.stream.size();
+        over = job.status.isTerminal() || System.nanoTime() >= end;
+        if (over && job.status == JobStatus.FAILED) {
+          fresh.add(Json.object().set("error", openAiError(job.error, "api_error").get("error")));
+        }
+      }
+      for (JsonNode chunk : fresh) {
+        String text = chunk.isTextual() ? chunk.asText() : "data: " + Json.write(chunk) + "\n\n";
+        sawDone |= text.contains("data: [DONE]");
+        out.write(text.getBytes(StandardCharsets.UTF_8));
+      }
+      out.flush();
+      if (over) {
+        break;
+      }
+    }
+    if (!sawDone) {
+      out.write("data: [DONE]\n\n".getBytes(StandardCharsets.UTF_8));
+    }
+    out.flush();
+  }
+
+  private static ObjectNode openAiError(String message, String type) {
+    ObjectNode root = Json.object();
+    root.putObject("error").put("message", message).put("type", type).putNull("param").putNull("code");
+    return root;
   }
 
   private void cancel(HttpExchange ex, String id) throws IOException {
@@ -635,6 +732,62 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     }
   }
 
+  /** Called with the job's lock held when it reaches a terminal state: schedules the webhook, like RunPod. */
+  private void finished(FakeJob job) {
+    if (job.webhook == null || closed.get()) {
+      return;
+    }
+    String body = Json.write(job.toJson());
+    deliverWebhook(job.id, job.webhook, body, 1);
+  }
+
+  private void deliverWebhook(String id, String url, String body, int attempt) {
+    Runnable send = () -> {
+      int code;
+      try {
+        java.net.http.HttpResponse<Void> r = webhookClient.send(java.net.http.HttpRequest.newBuilder(URI.create(url))
+                .timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "application/json")
+                .POST(java.net.http.HttpRequest.BodyPublishers.ofString(body))
+                .build(),
+            java.net.http.HttpResponse.BodyHandlers.discarding());
+        code = r.statusCode();
+      } catch (IOException e) {
+        code = 0;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (code == 200) {
+        webhookDeliveries.incrementAndGet();
+      } else if (attempt < 3 && !closed.get()) {
+        // RunPod retries a webhook that does not answer 200 up to two more times.
+        LOG.debug("webhook for job {} answered {}; retry {}", id, code, attempt);
+        deliverWebhookLater(id, url, body, attempt + 1);
+      } else {
+        LOG.debug("webhook for job {} gave up after {} attempts", id, attempt);
+      }
+    };
+    try {
+      httpThreads.execute(send);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.debug("fake endpoint closed before the webhook of job {} was sent", id);
+    }
+  }
+
+  private void deliverWebhookLater(String id, String url, String body, int attempt) {
+    try {
+      scheduler.schedule(() -> deliverWebhook(id, url, body, attempt), webhookRetryDelay.toNanos(), TimeUnit.NANOSECONDS);
+    } catch (java.util.concurrent.RejectedExecutionException e) {
+      LOG.debug("fake endpoint closed before the webhook retry of job {}", id);
+    }
+  }
+
+  /** How many webhook POSTs were answered with 200. */
+  public int webhookDeliveries() {
+    return webhookDeliveries.get();
+  }
+
   private void timeOut(FakeJob job, long generation) {
     synchronized (job) {
       if (job.generation == generation && job.status == JobStatus.IN_PROGRESS) {
@@ -683,6 +836,7 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
       synchronized (job) {
         if (job.status == JobStatus.IN_PROGRESS) {
           job.stream.add(chunk);
+          job.notifyAll();
         }
       }
     }
@@ -719,6 +873,8 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     final boolean sync;
     final Duration executionTimeout;
     final Duration ttl;
+    final String webhook;
+    final java.util.function.Consumer<FakeJob> onFinish;
     final long submittedNanos = System.nanoTime();
     JobStatus status = JobStatus.IN_QUEUE;
     JsonNode output;
@@ -731,18 +887,22 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     long generation;
     Thread thread;
 
-    FakeJob(String id, JsonNode input, boolean sync, Duration executionTimeout, Duration ttl) {
+    FakeJob(String id, JsonNode input, boolean sync, Duration executionTimeout, Duration ttl, String webhook,
+        java.util.function.Consumer<FakeJob> onFinish) {
       this.id = id;
       this.input = input;
       this.sync = sync;
       this.executionTimeout = executionTimeout;
       this.ttl = ttl;
+      this.webhook = webhook;
+      this.onFinish = onFinish;
     }
 
     void finish(JobStatus terminal) {
       status = terminal;
       finishedNanos = System.nanoTime();
       notifyAll();
+      onFinish.accept(this);
     }
 
     void reset() {
@@ -810,6 +970,7 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     private Duration syncRetention = Duration.ofMinutes(1);
     private Duration maxRunSyncWait;
     private boolean returnAggregateStream = true;
+    private Duration webhookRetryDelay = Duration.ofSeconds(10);
     private long maxRunPayload = 10L * 1024 * 1024;
     private long maxRunSyncPayload = 20L * 1024 * 1024;
     private JobHandler handler = job -> Json.object().put("response", "echo: " + job.input().path("prompt").asText(""))
@@ -883,6 +1044,12 @@ public final class FakeRunPodEndpoint implements AutoCloseable {
     public Builder payloadLimits(long run, long runSync) {
       this.maxRunPayload = run;
       this.maxRunSyncPayload = runSync;
+      return this;
+    }
+
+    /** Delay between webhook attempts (RunPod: 10 s, up to 3 attempts). */
+    public Builder webhookRetryDelay(Duration v) {
+      this.webhookRetryDelay = Objects.requireNonNull(v);
       return this;
     }
 

@@ -11,6 +11,8 @@ public enum Operation {
   RETRY,
   PURGE_QUEUE,
   HEALTH,
+  /** The OpenAI-compatible route {@code /openai/v1/*} of vLLM-style workers. */
+  OPENAI,
   /** Any operation (fault injection only). */
   ANY
 }

@@ -184,8 +184,15 @@ public final class BpeTokenizerBuilder {
       v.put(vocab.get(i), i);
     }
     ArrayNode m = model.putArray("merges");
-    merges.forEach(m::add);
+    // Derived from the vocabulary rather than the training order, so that tokenization equals the
+    // SentencePiece model written beside it (see SentencePieceModelWriter).
+    SentencePieceModelWriter.mergesFor(vocab).forEach(m::add);
     return Json.write(root);
+  }
+
+  /** The SentencePiece {@code tokenizer.model} for this vocabulary (llama.cpp's converter reads its scores). */
+  public byte[] sentencePieceModel() {
+    return SentencePieceModelWriter.write(vocab);
   }
 
   /** tokenizer_config.json for a Llama tokenizer with these specials. */

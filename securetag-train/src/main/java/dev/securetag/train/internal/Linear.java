@@ -86,8 +86,7 @@ public final class Linear {
       long t0 = System.nanoTime();
       float[] data = baseWeight(kernels);
       dequantNanos.add(System.nanoTime() - t0);
-      NDArray w = m.create(data, new Shape(out, in));
-      return dt == DataType.FLOAT32 ? w : w.toType(dt, false);
+      return Tensors.of(m, data, new Shape(out, in), dt);
     }
     return dense;
   }
@@ -127,7 +126,7 @@ public final class Linear {
       if (dropoutRng != null && dropout > 0) {
         xd = x.mul(dropoutMask(m, x.getShape(), x.getDataType(), dropoutRng));
       }
-      y = y.add(xd.matMul(loraA.transpose()).matMul(loraB.transpose()).mul(scaling));
+      y = y.add(xd.matMul(loraA.transpose()).matMul(loraB.transpose()).mul(Tensors.scalar(m, scaling, x.getDataType())));
     }
     return y;
   }
@@ -139,7 +138,6 @@ public final class Linear {
     for (int i = 0; i < n; i++) {
       mask[i] = rng.nextDouble() >= dropout ? keep : 0f;
     }
-    NDArray a = m.create(mask, shape);
-    return dt == DataType.FLOAT32 ? a : a.toType(dt, false);
+    return Tensors.of(m, mask, shape, dt);
   }
 }

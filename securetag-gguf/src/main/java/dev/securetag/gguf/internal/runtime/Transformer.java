@@ -214,9 +214,15 @@ public final class Transformer {
       // A batch decodes each row once and reuses the floats for every token, so unpacking the quantized
       // blocks (the expensive part) is paid once per row instead of once per token.
       int cols = m.cols();
+      boolean vec = VectorKernels.AVAILABLE;
       for (int r = from; r < to; r++) {
         m.decodeRow(r, s);
-        for (int b = 0; b < n; b++) {
+        int b = 0;
+        for (; vec && b + 4 <= n; b += 4) {
+          VectorKernels.dot4(s, in[b], in[b + 1], in[b + 2], in[b + 3], cols, out[b], out[b + 1], out[b + 2],
+              out[b + 3], r);
+        }
+        for (; b < n; b++) {
           out[b][r] = VectorKernels.dot(s, 0, in[b], 0, cols);
         }
       }

@@ -39,16 +39,57 @@ public final class VectorKernels {
     int i = 0;
     float s = 0;
     if (AVAILABLE) {
-      FloatVector acc = FloatVector.zero(F);
-      for (; i <= n - L; i += L) {
-        acc = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc);
+      // Two accumulators: one FMA chain would wait on the FMA latency at every step.
+      FloatVector acc0 = FloatVector.zero(F);
+      FloatVector acc1 = FloatVector.zero(F);
+      for (; i <= n - 2 * L; i += 2 * L) {
+        acc0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc0);
+        acc1 = FloatVector.fromArray(F, a, ao + i + L).fma(FloatVector.fromArray(F, b, bo + i + L), acc1);
       }
-      s = acc.reduceLanes(VectorOperators.ADD);
+      for (; i <= n - L; i += L) {
+        acc0 = FloatVector.fromArray(F, a, ao + i).fma(FloatVector.fromArray(F, b, bo + i), acc0);
+      }
+      s = acc0.add(acc1).reduceLanes(VectorOperators.ADD);
     }
     for (; i < n; i++) {
       s += a[ao + i] * b[bo + i];
     }
     return s;
+  }
+
+  /**
+   * Four dot products of one row {@code w} with four activation vectors, written to {@code out[r]} of each output:
+   * the row is loaded once per four FMAs and the four chains run independently (a small matrix-matrix kernel for
+   * batched prompt evaluation).
+   */
+  public static void dot4(float[] w, float[] x0, float[] x1, float[] x2, float[] x3, int n, float[] o0, float[] o1,
+      float[] o2, float[] o3, int r) {
+    FloatVector a0 = FloatVector.zero(F);
+    FloatVector a1 = FloatVector.zero(F);
+    FloatVector a2 = FloatVector.zero(F);
+    FloatVector a3 = FloatVector.zero(F);
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector wv = FloatVector.fromArray(F, w, i);
+      a0 = wv.fma(FloatVector.fromArray(F, x0, i), a0);
+      a1 = wv.fma(FloatVector.fromArray(F, x1, i), a1);
+      a2 = wv.fma(FloatVector.fromArray(F, x2, i), a2);
+      a3 = wv.fma(FloatVector.fromArray(F, x3, i), a3);
+    }
+    float s0 = a0.reduceLanes(VectorOperators.ADD);
+    float s1 = a1.reduceLanes(VectorOperators.ADD);
+    float s2 = a2.reduceLanes(VectorOperators.ADD);
+    float s3 = a3.reduceLanes(VectorOperators.ADD);
+    for (; i < n; i++) {
+      s0 += w[i] * x0[i];
+      s1 += w[i] * x1[i];
+      s2 += w[i] * x2[i];
+      s3 += w[i] * x3[i];
+    }
+    o0[r] = s0;
+    o1[r] = s1;
+    o2[r] = s2;
+    o3[r] = s3;
   }
 
   /** {@code y += a * x}. */
@@ -125,7 +166,7 @@ public final class VectorKernels {
       for (int j = 0; j < 16; j += L) {
         ByteVector q = ByteVector.fromByteBuffer(B, w, o + 2 + j, LE);
         FloatVector lo = (FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0);
-        FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8)
+        FloatVector hi = (FloatVector) hiNibbles(q).sub((byte) 8)
             .convertShape(VectorOperators.B2F, F, 0);
         bs = lo.fma(FloatVector.fromArray(F, x, xb + j), bs);
         bs = hi.fma(FloatVector.fromArray(F, x, xb + 16 + j), bs);
@@ -155,7 +196,7 @@ public final class VectorKernels {
         for (int j = 0; j < 32; j += L) {
           ByteVector q = ByteVector.fromByteBuffer(B, w, qo + j, LE);
           FloatVector lo = (FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0);
-          FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0);
+          FloatVector hi = (FloatVector) hiNibbles(q).convertShape(VectorOperators.B2F, F, 0);
           FloatVector x1 = FloatVector.fromArray(F, x, xb + j);
           FloatVector x2 = FloatVector.fromArray(F, x, xb + 32 + j);
           a1 = lo.fma(x1, a1);
@@ -173,37 +214,30 @@ public final class VectorKernels {
   }
 
   static float dotQ6_K(ByteBuffer w, int off, float[] x, int xo, int n) {
-    FloatVector acc = FloatVector.zero(F);
+    float sum = 0;
     int nb = n / 256;
     for (int b = 0; b < nb; b++) {
       int o = off + 210 * b;
       float d = Half.f16ToFloat(w.getShort(o + 208));
-      for (int h = 0; h < 2; h++) {
-        int ql = o + 64 * h;
-        int qh = o + 128 + 32 * h;
-        int sc = o + 192 + 8 * h;
-        int xb = xo + 256 * b + 128 * h;
-        for (int l = 0; l < 32; l += L) {
-          int is = l / 16;
-          ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
-          ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
-          ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
-          ByteVector q1 = a.and((byte) 0xF).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-          ByteVector q2 = c.and((byte) 0xF)
-              .or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-              .sub((byte) 32);
-          ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
-              .or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-              .sub((byte) 32);
-          ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
-              .or(hq.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
-              .sub((byte) 32);
-          acc = mulX(q1, x, xb + l).fma(FloatVector.broadcast(F, d * w.get(sc + is)), acc);
-          acc = mulX(q2, x, xb + 32 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 2)), acc);
-          acc = mulX(q3, x, xb + 64 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 4)), acc);
-          acc = mulX(q4, x, xb + 96 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 6)), acc);
-        }
-      }
+      sum += dotQ6_KHalf(w, o, 0, d, x, xo + 256 * b) + dotQ6_KHalf(w, o, 1, d, x, xo + 256 * b + 128);
+    }
+    return sum;
+  }
+
+  private static float dotQ6_KHalf(ByteBuffer w, int o, int h, float d, float[] x, int xb) {
+    int ql = o + 64 * h;
+    int qh = o + 128 + 32 * h;
+    int sc = o + 192 + 8 * h;
+    FloatVector acc = FloatVector.zero(F);
+    for (int l = 0; l < 32; l += L) {
+      int is = l / 16;
+      ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
+      ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
+      ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
+      acc = mulX(q6Lo(a, hq, 0), x, xb + l).fma(FloatVector.broadcast(F, d * w.get(sc + is)), acc);
+      acc = mulX(q6Lo(c, hq, 2), x, xb + 32 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 2)), acc);
+      acc = mulX(q6Hi(a, hq, 4), x, xb + 64 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 4)), acc);
+      acc = mulX(q6Hi(c, hq, 6), x, xb + 96 + l).fma(FloatVector.broadcast(F, d * w.get(sc + is + 6)), acc);
     }
     return acc.reduceLanes(VectorOperators.ADD);
   }
@@ -213,104 +247,20 @@ public final class VectorKernels {
    * token of the batch. Returns false for types without a vector decoder (the caller then uses the reference one).
    */
   static boolean decode(dev.securetag.gguf.GgmlType type, ByteBuffer w, int off, float[] out, int n) {
+    // One small method per type: the Vector API only performs when C2 inlines every operation, and one method
+    // holding all decoders exceeds the inlining budget.
     switch (type) {
-      case F32 -> {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-          FloatVector.fromByteBuffer(F, w, off + 4 * i, LE).intoArray(out, i);
-        }
-        for (; i < n; i++) {
-          out[i] = w.getFloat(off + 4 * i);
-        }
-      }
-      case F16 -> {
-        int i = 0;
-        for (; i <= n - L; i += L) {
-          IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
-              .convertShape(VectorOperators.S2I, I, 0);
-          FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-          mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
-              .intoArray(out, i);
-        }
-        for (; i < n; i++) {
-          out[i] = Half.f16ToFloat(w.getShort(off + 2 * i));
-        }
-      }
-      case Q8_0 -> {
-        for (int b = 0; b < n / 32; b++) {
-          int o = off + 34 * b;
-          FloatVector d = FloatVector.broadcast(F, Half.f16ToFloat(w.getShort(o)));
-          for (int j = 0; j < 32; j += L) {
-            ((FloatVector) ByteVector.fromByteBuffer(B, w, o + 2 + j, LE).convertShape(VectorOperators.B2F, F, 0))
-                .mul(d).intoArray(out, 32 * b + j);
-          }
-        }
-      }
-      case Q4_0 -> {
-        for (int b = 0; b < n / 32; b++) {
-          int o = off + 18 * b;
-          FloatVector d = FloatVector.broadcast(F, Half.f16ToFloat(w.getShort(o)));
-          for (int j = 0; j < 16; j += L) {
-            ByteVector q = ByteVector.fromByteBuffer(B, w, o + 2 + j, LE);
-            ((FloatVector) q.and((byte) 0xF).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0)).mul(d)
-                .intoArray(out, 32 * b + j);
-            ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).sub((byte) 8).convertShape(VectorOperators.B2F, F, 0))
-                .mul(d).intoArray(out, 32 * b + 16 + j);
-          }
-        }
-      }
-      case Q4_K -> {
-        for (int b = 0; b < n / 256; b++) {
-          int o = off + 144 * b;
-          float d = Half.f16ToFloat(w.getShort(o));
-          float dmin = Half.f16ToFloat(w.getShort(o + 2));
-          for (int c = 0; c < 4; c++) {
-            int is = 2 * c;
-            FloatVector d1 = FloatVector.broadcast(F, d * scaleK(w, o + 4, is));
-            FloatVector m1 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is));
-            FloatVector d2 = FloatVector.broadcast(F, d * scaleK(w, o + 4, is + 1));
-            FloatVector m2 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is + 1));
-            int base = 256 * b + 64 * c;
-            for (int j = 0; j < 32; j += L) {
-              ByteVector q = ByteVector.fromByteBuffer(B, w, o + 16 + 32 * c + j, LE);
-              ((FloatVector) q.and((byte) 0xF).convertShape(VectorOperators.B2F, F, 0)).mul(d1).sub(m1)
-                  .intoArray(out, base + j);
-              ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).convertShape(VectorOperators.B2F, F, 0)).mul(d2)
-                  .sub(m2).intoArray(out, base + 32 + j);
-            }
-          }
-        }
-      }
+      case F32 -> decodeF32(w, off, out, n);
+      case F16 -> decodeF16(w, off, out, n);
+      case Q8_0 -> decodeQ8_0(w, off, out, n);
+      case Q4_0 -> decodeQ4_0(w, off, out, n);
+      case Q4_K -> decodeQ4_K(w, off, out, n);
       case Q6_K -> {
         for (int b = 0; b < n / 256; b++) {
           int o = off + 210 * b;
           float d = Half.f16ToFloat(w.getShort(o + 208));
-          for (int h = 0; h < 2; h++) {
-            int ql = o + 64 * h;
-            int qh = o + 128 + 32 * h;
-            int sc = o + 192 + 8 * h;
-            int base = 256 * b + 128 * h;
-            for (int l = 0; l < 32; l += L) {
-              int is = l / 16;
-              ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
-              ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
-              ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
-              ByteVector q1 = a.and((byte) 0xF).or(hq.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-              ByteVector q2 = c.and((byte) 0xF)
-                  .or(hq.lanewise(VectorOperators.LSHR, 2).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                  .sub((byte) 32);
-              ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4)
-                  .or(hq.lanewise(VectorOperators.LSHR, 4).and((byte) 3).lanewise(VectorOperators.LSHL, 4))
-                  .sub((byte) 32);
-              ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4)
-                  .or(hq.lanewise(VectorOperators.LSHR, 6).lanewise(VectorOperators.LSHL, 4))
-                  .sub((byte) 32);
-              scaled(q1, d * w.get(sc + is)).intoArray(out, base + l);
-              scaled(q2, d * w.get(sc + is + 2)).intoArray(out, base + 32 + l);
-              scaled(q3, d * w.get(sc + is + 4)).intoArray(out, base + 64 + l);
-              scaled(q4, d * w.get(sc + is + 6)).intoArray(out, base + 96 + l);
-            }
-          }
+          decodeQ6_KHalf(w, o, 0, d, out, 256 * b);
+          decodeQ6_KHalf(w, o, 1, d, out, 256 * b + 128);
         }
       }
       default -> {
@@ -318,6 +268,115 @@ public final class VectorKernels {
       }
     }
     return true;
+  }
+
+  private static void decodeF32(ByteBuffer w, int off, float[] out, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector.fromByteBuffer(F, w, off + 4 * i, LE).intoArray(out, i);
+    }
+    for (; i < n; i++) {
+      out[i] = w.getFloat(off + 4 * i);
+    }
+  }
+
+  private static void decodeF16(ByteBuffer w, int off, float[] out, int n) {
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
+          .convertShape(VectorOperators.S2I, I, 0);
+      FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
+      mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+          .intoArray(out, i);
+    }
+    for (; i < n; i++) {
+      out[i] = Half.f16ToFloat(w.getShort(off + 2 * i));
+    }
+  }
+
+  private static void decodeQ8_0(ByteBuffer w, int off, float[] out, int n) {
+    for (int b = 0; b < n / 32; b++) {
+      int o = off + 34 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      for (int j = 0; j < 32; j += L) {
+        scaled(ByteVector.fromByteBuffer(B, w, o + 2 + j, LE), d).intoArray(out, 32 * b + j);
+      }
+    }
+  }
+
+  private static void decodeQ4_0(ByteBuffer w, int off, float[] out, int n) {
+    for (int b = 0; b < n / 32; b++) {
+      int o = off + 18 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      for (int j = 0; j < 16; j += L) {
+        ByteVector q = ByteVector.fromByteBuffer(B, w, o + 2 + j, LE);
+        scaled(q.and((byte) 0xF).sub((byte) 8), d).intoArray(out, 32 * b + j);
+        scaled(hiNibbles(q).sub((byte) 8), d).intoArray(out, 32 * b + 16 + j);
+      }
+    }
+  }
+
+  private static void decodeQ4_K(ByteBuffer w, int off, float[] out, int n) {
+    for (int b = 0; b < n / 256; b++) {
+      int o = off + 144 * b;
+      float d = Half.f16ToFloat(w.getShort(o));
+      float dmin = Half.f16ToFloat(w.getShort(o + 2));
+      for (int c = 0; c < 4; c++) {
+        int is = 2 * c;
+        FloatVector m1 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is));
+        FloatVector m2 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is + 1));
+        float d1 = d * scaleK(w, o + 4, is);
+        float d2 = d * scaleK(w, o + 4, is + 1);
+        int base = 256 * b + 64 * c;
+        for (int j = 0; j < 32; j += L) {
+          ByteVector q = ByteVector.fromByteBuffer(B, w, o + 16 + 32 * c + j, LE);
+          scaled(q.and((byte) 0xF), d1).sub(m1).intoArray(out, base + j);
+          scaled(hiNibbles(q), d2).sub(m2).intoArray(out, base + 32 + j);
+        }
+      }
+    }
+  }
+
+  private static void decodeQ6_KHalf(ByteBuffer w, int o, int h, float d, float[] out, int base) {
+    int ql = o + 64 * h;
+    int qh = o + 128 + 32 * h;
+    int sc = o + 192 + 8 * h;
+    for (int l = 0; l < 32; l += L) {
+      int is = l / 16;
+      ByteVector a = ByteVector.fromByteBuffer(B, w, ql + l, LE);
+      ByteVector c = ByteVector.fromByteBuffer(B, w, ql + 32 + l, LE);
+      ByteVector hq = ByteVector.fromByteBuffer(B, w, qh + l, LE);
+      scaled(q6Lo(a, hq, 0), d * w.get(sc + is)).intoArray(out, base + l);
+      scaled(q6Lo(c, hq, 2), d * w.get(sc + is + 2)).intoArray(out, base + 32 + l);
+      scaled(q6Hi(a, hq, 4), d * w.get(sc + is + 4)).intoArray(out, base + 64 + l);
+      scaled(q6Hi(c, hq, 6), d * w.get(sc + is + 6)).intoArray(out, base + 96 + l);
+    }
+  }
+
+  /**
+   * Q6_K value from the low nibble of {@code q} and the two high bits of {@code hq} at {@code shift}, minus 32. Bits
+   * are moved with 32-bit lane shifts and masked: x86 has no byte-lane shifts, and C2 emulates them slowly.
+   */
+  private static ByteVector q6Lo(ByteVector q, ByteVector hq, int shift) {
+    return q.and((byte) 0xF).or(highBits(hq, shift)).sub((byte) 32);
+  }
+
+  /** Q6_K value from the high nibble of {@code q} and the two high bits of {@code hq} at {@code shift}, minus 32. */
+  private static ByteVector q6Hi(ByteVector q, ByteVector hq, int shift) {
+    return hiNibbles(q).or(highBits(hq, shift)).sub((byte) 32);
+  }
+
+  /** Bits {@code shift, shift+1} of each byte moved to bits 4 and 5 (mask 0x30). */
+  private static ByteVector highBits(ByteVector hq, int shift) {
+    IntVector i = hq.reinterpretAsInts();
+    IntVector moved = shift < 4 ? i.lanewise(VectorOperators.LSHL, 4 - shift)
+        : shift > 4 ? i.lanewise(VectorOperators.LSHR, shift - 4) : i;
+    return moved.reinterpretAsBytes().and((byte) 0x30);
+  }
+
+  /** The high nibble of each byte, via a 32-bit shift and a mask (see {@link #q6Lo}). */
+  private static ByteVector hiNibbles(ByteVector q) {
+    return q.reinterpretAsInts().lanewise(VectorOperators.LSHR, 4).reinterpretAsBytes().and((byte) 0xF);
   }
 
   private static FloatVector scaled(ByteVector q, float s) {

@@ -93,6 +93,12 @@ class QMatrixTest {
     }
     assertThat((double) VectorKernels.dot(a, 0, b, 0, a.length)).isCloseTo(want,
         org.assertj.core.api.Assertions.within(1e-3));
+    float[][] o = new float[4][3];
+    VectorKernels.dot4(a, a, b, a, b, a.length, o[0], o[1], o[2], o[3], 2);
+    assertThat((double) o[1][2]).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat((double) o[3][2]).isCloseTo(want, org.assertj.core.api.Assertions.within(1e-3));
+    assertThat(o[0][2]).isEqualTo(o[2][2]).isCloseTo(VectorKernels.dot(a, 0, a, 0, a.length),
+        org.assertj.core.api.Assertions.within(1e-3f));
     float[] y = b.clone();
     VectorKernels.axpy(2f, a, 0, y, 0, a.length);
     for (int i = 0; i < a.length; i++) {

@@ -1,0 +1,43 @@
+package dev.securetag.train.internal;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+
+/**
+ * Creates DJL arrays whose memory libtorch owns. DJL's {@code create(float[])} wraps a Java direct buffer without
+ * copying, and libtorch views or autograd-saved tensors of it outlive the Java wrapper: once the garbage collector
+ * frees that buffer they read freed memory (observed as NaN gradients after a GC between forward and backward).
+ */
+public final class Tensors {
+  private Tensors() {}
+
+  /** A libtorch-owned copy of {@code data} with the given shape and dtype. */
+  public static NDArray of(NDManager m, float[] data, Shape shape, DataType dtype) {
+    NDArray blob = m.create(data, shape);
+    NDArray owned = dtype == DataType.FLOAT32 ? blob.duplicate() : blob.toType(dtype, true);
+    blob.close();
+    return owned;
+  }
+
+  /**
+   * A libtorch-owned scalar. DJL's {@code mul(Number)} and friends wrap the number in a temporary array that they
+   * close right away; autograd keeps that scalar for the backward pass, so after a garbage collection the backward
+   * pass reads freed memory. Graph operations therefore take scalars made here.
+   */
+  public static NDArray scalar(NDManager m, double v, DataType dtype) {
+    NDArray blob = m.create(new double[] {v}, new Shape(1));
+    NDArray owned = blob.toType(dtype, true);
+    blob.close();
+    return owned;
+  }
+
+  /** A libtorch-owned int64 array. */
+  public static NDArray of(NDManager m, long[] data, Shape shape) {
+    NDArray blob = m.create(data, shape);
+    NDArray owned = blob.duplicate();
+    blob.close();
+    return owned;
+  }
+}

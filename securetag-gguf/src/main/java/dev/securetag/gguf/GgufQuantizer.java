@@ -33,7 +33,7 @@ import org.slf4j.LoggerFactory;
  *     .model(Path.of("merged-model"))
  *     .outType(GgufOutType.Q4_K_M)
  *     .threads(4)
- *     .listener(new ConsoleProgressBar())
+ *     .listener(ConsoleProgressBar.create())
  *     .build()
  *     .write(Path.of("model-q4_k_m.gguf"));
  * }</pre>

@@ -30,18 +30,22 @@ class ChunkerPropertiesTest {
 
   private static Path tempDir() {
     try {
-      Path d = Files.createTempDirectory("chunker-props");
-      d.toFile().deleteOnExit();
-      return d;
+      return Files.createTempDirectory("chunker-props");
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
   @AfterContainer
-  static void close() {
+  static void close() throws IOException {
     WORDPIECE.close();
     LLAMA.close();
+    try (var files = Files.list(DIR)) {
+      for (Path f : files.toList()) {
+        Files.deleteIfExists(f);
+      }
+    }
+    Files.deleteIfExists(DIR);
   }
 
   @Provide

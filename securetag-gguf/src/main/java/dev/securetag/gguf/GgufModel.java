@@ -9,7 +9,7 @@ import dev.securetag.gguf.internal.runtime.LoraAdapter;
 import dev.securetag.gguf.internal.runtime.Parallel;
 import dev.securetag.gguf.internal.runtime.PromptRenderer;
 import dev.securetag.gguf.internal.runtime.Sampler;
-import dev.securetag.gguf.internal.runtime.SpmTokenizer;
+import dev.securetag.gguf.internal.runtime.Tokenizer;
 import dev.securetag.gguf.internal.runtime.TextStream;
 import dev.securetag.gguf.internal.runtime.Transformer;
 import dev.securetag.gguf.internal.runtime.VectorKernels;
@@ -27,7 +27,7 @@ import org.slf4j.LoggerFactory;
  * A llama-architecture GGUF model running on the CPU in plain Java: weights stay memory-mapped in their file types
  * (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) and are multiplied with Vector API kernels, in
  * parallel over rows; an optional GGUF LoRA adapter is applied on top at run time. The tokenizer comes from the GGUF
- * metadata (SentencePiece-style {@code llama} vocabularies).
+ * metadata (SentencePiece-style {@code llama} and byte-level BPE {@code gpt2} vocabularies).
  *
  * <pre>{@code
  * try (GgufModel model = GgufModel.builder().file(Path.of("model-q4_k_m.gguf")).threads(2).build()) {
@@ -49,7 +49,7 @@ public final class GgufModel implements AutoCloseable {
   private final GgufReader adapterReader;
   private final LlamaConfig config;
   private final LlamaWeights weights;
-  private final SpmTokenizer tokenizer;
+  private final Tokenizer tokenizer;
   private final Parallel parallel;
   private final Transformer transformer;
   private final int contextLength;
@@ -63,7 +63,7 @@ public final class GgufModel implements AutoCloseable {
     Parallel par = null;
     try {
       LlamaConfig.requireModel(r);
-      this.tokenizer = SpmTokenizer.fromGguf(r);
+      this.tokenizer = Tokenizer.fromGguf(r);
       this.config = LlamaConfig.read(r, tokenizer.vocabSize());
       this.weights = LlamaWeights.load(r, config, b.vectorized);
       LoraAdapter lora = null;

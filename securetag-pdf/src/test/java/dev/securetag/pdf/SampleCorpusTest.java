@@ -53,6 +53,13 @@ class SampleCorpusTest {
       assertThat(ia5.source().section()).isEqualTo("IA Identification and Authentication > IA-5 Authenticator "
           + "Management");
 
+      TextBlock ia2 = nist.stream().filter(x -> x.text().startsWith("a. Uniquely identify")).findFirst()
+          .orElseThrow();
+      assertThat(ia2.source().sectionPath()).containsExactly("IA Identification and Authentication",
+          "IA-2 Identification and Authentication (Organizational Users)");
+      assertThat(nist.get(0).text()).isEqualTo("Security and Privacy Control Catalog");
+      assertThat(nist.get(1).source().sectionPath()).isEmpty();
+
       List<TextBlock> pci = c.extract(files.get(2)).blocks();
       TextBlock req = pci.stream().filter(x -> x.text().startsWith("Todo acceso de los usuarios")).findFirst()
           .orElseThrow();

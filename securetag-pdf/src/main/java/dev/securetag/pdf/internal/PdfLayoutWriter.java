@@ -364,6 +364,9 @@ public final class PdfLayoutWriter implements AutoCloseable {
    * would produce from the printed page.
    */
   public static BufferedImage renderScan(List<String> lines, float fontSize) {
+    // Helvetica is not embedded: PDFBox renders it with a system substitute (Arial, Liberation Sans, Nimbus Sans)
+    // when one is installed, else with the Liberation Sans it ships. The bundled sample PDFs were generated with the
+    // latter, so a machine with one of those system fonts renders a slightly different scan image.
     try (PdfLayoutWriter w = standard14()) {
       w.bodySize(fontSize);
       for (String l : lines) {

@@ -29,7 +29,7 @@ public final class PromptRenderer {
   }
 
   /** Token ids of the prompt, ending where the assistant's answer starts. */
-  public static int[] tokens(SpmTokenizer tok, PromptFormat format, String chatTemplate, List<ChatMessage> msgs) {
+  public static int[] tokens(Tokenizer tok, PromptFormat format, String chatTemplate, List<ChatMessage> msgs) {
     PromptFormat f = resolve(format, chatTemplate);
     StringBuilder sys = new StringBuilder();
     for (ChatMessage m : msgs) {
@@ -62,8 +62,8 @@ public final class PromptRenderer {
         return tok.encode(sb.toString(), true, false);
       }
       case LLAMA2 -> {
-        String bos = tok.token(tok.bos());
-        String eos = tok.token(tok.eos());
+        String bos = tok.bos() >= 0 ? tok.token(tok.bos()) : "";
+        String eos = tok.eos() >= 0 ? tok.token(tok.eos()) : "";
         boolean first = true;
         boolean sysTags = chatTemplate != null && chatTemplate.contains("<<SYS>>");
         for (ChatMessage m : msgs) {
@@ -81,7 +81,7 @@ public final class PromptRenderer {
         return tok.encode(sb.toString(), false, true);
       }
       case LLAMA3 -> {
-        sb.append(tok.token(tok.bos()));
+        sb.append(tok.bos() >= 0 ? tok.token(tok.bos()) : "");
         for (ChatMessage m : msgs) {
           sb.append("<|start_header_id|>").append(m.role()).append("<|end_header_id|>\n\n")
               .append(m.content().strip()).append("<|eot_id|>");

@@ -20,7 +20,7 @@ import java.util.PriorityQueue;
  * greedily by the <em>score of the merged token</em> (ties: leftmost first), and pieces that are not tokens
  * re-split along the merges that built them, falling back to {@code <0xXX>} byte tokens.
  */
-public final class SpmTokenizer {
+public final class SpmTokenizer implements Tokenizer {
   /** SentencePiece / GGUF token types. */
   public static final int NORMAL = 1;
   public static final int UNKNOWN = 2;
@@ -150,19 +150,23 @@ public final class SpmTokenizer {
     return id;
   }
 
+  @Override
   public int vocabSize() {
     return tokens.length;
   }
 
+  @Override
   public int bos() {
     return bos;
   }
 
+  @Override
   public int eos() {
     return eos;
   }
 
   /** Tokens that end generation (EOS, EOT and the usual end-of-turn control tokens). */
+  @Override
   public boolean isEndOfGeneration(int id) {
     for (int e : endOfGeneration) {
       if (e == id) {
@@ -173,6 +177,7 @@ public final class SpmTokenizer {
   }
 
   /** The vocabulary string of a token (with U+2581 for spaces). */
+  @Override
   public String token(int id) {
     return tokens[id];
   }
@@ -182,6 +187,7 @@ public final class SpmTokenizer {
   }
 
   /** The id of a token text, or -1. */
+  @Override
   public int idOf(String token) {
     Integer id = ids.get(token);
     return id == null ? -1 : id;
@@ -191,6 +197,7 @@ public final class SpmTokenizer {
    * Tokenizes like {@code llama_tokenize}: BOS first (and EOS last) when {@code addSpecial} and the model asks for
    * them; with {@code parseSpecial}, control/user-defined token texts in {@code text} become those tokens.
    */
+  @Override
   public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
     List<Integer> out = new ArrayList<>();
     if (addSpecial && addBos) {
@@ -313,6 +320,7 @@ public final class SpmTokenizer {
   }
 
   /** The bytes a token stands for in generated text (control tokens render as nothing). */
+  @Override
   public byte[] pieceBytes(int id) {
     if (id < 0 || id >= tokens.length) {
       throw new IllegalArgumentException("token id " + id + " is outside the vocabulary of " + tokens.length);
@@ -333,6 +341,7 @@ public final class SpmTokenizer {
   }
 
   /** Decodes a token sequence to text (invalid UTF-8 replaced with U+FFFD). */
+  @Override
   public String decode(int[] ids) {
     ByteArrayOutputStream b = new ByteArrayOutputStream();
     for (int id : ids) {

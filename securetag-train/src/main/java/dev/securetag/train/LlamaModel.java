@@ -242,12 +242,29 @@ public final class LlamaModel implements AutoCloseable {
       return st.readFloats(name);
     }
 
+    Nf4Tensor bnbNf4(String module, int out, int in) {
+      return readBnbNf4(st, dir, module, out, in);
+    }
+
     NDArray dense(String name, long... shape) {
       return Tensors.of(manager, floats(name, shape), new Shape(shape), dt);
     }
 
     Linear linear(String module, int in, int out, boolean quantizable) {
       Linear lin = new Linear(module, in, out);
+      if (st.tensor(module + ".weight.quant_state.bitsandbytes__nf4").isPresent()) {
+        Nf4Tensor q = bnbNf4(module, out, in);
+        if (quantizable && quant != Quantization.NONE) {
+          lin.setNf4(q);
+        } else {
+          lin.setDense(Tensors.of(manager, q.dequantize(), new Shape(out, in), dt));
+        }
+        return lin;
+      }
+      if (st.tensor(module + ".weight.quant_state.bitsandbytes__fp4").isPresent()) {
+        throw new UnsupportedFormatException(dir + ": " + module + ".weight.quant_state.bitsandbytes__fp4",
+            "bitsandbytes FP4 weights are not supported (NF4 only)");
+      }
       float[] w = floats(module + ".weight", out, in);
       if (quantizable && quant != Quantization.NONE) {
         lin.setNf4(Nf4Tensor.quantize(w, new long[] {out, in}, quant == Quantization.NF4_DOUBLE_QUANT));
@@ -256,6 +273,62 @@ public final class LlamaModel implements AutoCloseable {
       }
       return lin;
     }
+  }
+
+  /**
+   * Reads a bitsandbytes-serialized NF4 linear ({@code *-bnb-4bit} checkpoints): packed U8 codes, F32 or (double
+   * quantization) U8 absmax with nested absmax and the JSON {@code nested_offset}; the stored code tables must be
+   * bitsandbytes' own.
+   */
+  private static Nf4Tensor readBnbNf4(SafetensorsReader st, Path dir, String module, int out, int in) {
+    String w = module + ".weight";
+    String loc = dir + ": " + w + ".quant_state.bitsandbytes__nf4";
+    JsonNode qs = Json.readTree(new String(bytes(st, w + ".quant_state.bitsandbytes__nf4"), StandardCharsets.UTF_8), loc);
+    if (!"nf4".equals(qs.path("quant_type").asText())) {
+      throw new UnsupportedFormatException(loc, "quant_type " + qs.path("quant_type").asText() + " is not nf4");
+    }
+    JsonNode shape = qs.get("shape");
+    if (shape == null || shape.size() != 2 || shape.get(0).asInt() != out || shape.get(1).asInt() != in) {
+      throw new InvalidInputException(loc, "quant_state shape " + shape + " does not match [" + out + ", " + in
+          + "] from config.json");
+    }
+    int blocksize = qs.path("blocksize").asInt(64);
+    if (st.tensor(w + ".quant_map").isPresent()) {
+      float[] map = st.readFloats(w + ".quant_map");
+      if (!java.util.Arrays.equals(map, dev.securetag.train.internal.BnbTables.NF4)) {
+        throw new UnsupportedFormatException(dir + ": " + w + ".quant_map", "quant_map differs from the NF4 table");
+      }
+    }
+    byte[] packed = bytes(st, w);
+    SafetensorsReader.TensorInfo absmax = st.tensor(w + ".absmax").orElseThrow(
+        () -> new InvalidInputException(dir + ": " + w + ".absmax", "missing tensor " + w + ".absmax"));
+    long[] shp = {out, in};
+    try {
+      if (absmax.dtype() == SafetensorsReader.DType.F32) {
+        return Nf4Tensor.of(shp, blocksize, packed, st.readFloats(w + ".absmax"));
+      }
+      if (st.tensor(w + ".nested_quant_map").isPresent()) {
+        float[] map = st.readFloats(w + ".nested_quant_map");
+        if (!java.util.Arrays.equals(map, dev.securetag.train.internal.BnbTables.DYNAMIC)) {
+          throw new UnsupportedFormatException(dir + ": " + w + ".nested_quant_map",
+              "nested_quant_map differs from bitsandbytes' dynamic map");
+        }
+      }
+      if (!qs.has("nested_offset")) {
+        throw new InvalidInputException(loc, "double-quantized weight lacks nested_offset");
+      }
+      return Nf4Tensor.ofDoubleQuant(shp, blocksize, packed, bytes(st, w + ".absmax"),
+          st.readFloats(w + ".nested_absmax"), (float) qs.get("nested_offset").asDouble());
+    } catch (IllegalArgumentException e) {
+      throw new InvalidInputException(dir + ": " + w, "inconsistent NF4 tensors: " + e.getMessage(), e);
+    }
+  }
+
+  private static byte[] bytes(SafetensorsReader st, String name) {
+    java.nio.ByteBuffer b = st.data(name);
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
   }
 
   private static float[] ropeInverseFrequencies(LlamaConfig c) {
@@ -687,6 +760,18 @@ public final class LlamaModel implements AutoCloseable {
    * {@code dropoutRng} non-null means training mode (LoRA dropout active). Returns logits {@code [B, T, V]}.
    */
   NDArray forward(int[][] tokens, int[] lengths, Session cache, SplittableRandom dropoutRng) {
+    return forward(tokens, lengths, null, cache, dropoutRng);
+  }
+
+  /**
+   * As {@link #forward(int[][], int[], Session, SplittableRandom)}; {@code segments} (null = one sequence per row)
+   * gives each token's document index for packed rows: positions restart at 0 for every document and attention stays
+   * inside it (block-diagonal causal mask).
+   */
+  NDArray forward(int[][] tokens, int[] lengths, int[][] segments, Session cache, SplittableRandom dropoutRng) {
+    if (segments != null && cache != null) {
+      throw new IllegalArgumentException("packed rows cannot use a KV cache");
+    }
     int b = tokens.length;
     int t = tokens[0].length;
     int past = cache == null ? 0 : cache.length;
@@ -710,8 +795,8 @@ public final class LlamaModel implements AutoCloseable {
     }
     NDManager m = manager;
     NDArray x = embed.get(new NDIndex("{}", Tensors.of(m, flat, new Shape(flat.length)))).reshape(b, t, h);
-    NDArray[] cs = rope(m, past, t);
-    NDArray mask = mask(m, b, t, past, lengths);
+    NDArray[] cs = segments == null ? rope(m, past, t) : packedRope(m, segments);
+    NDArray mask = segments == null ? mask(m, b, t, past, lengths) : packedMask(m, segments, lengths);
     double invSqrt = 1.0 / Math.sqrt(hd);
     for (int li = 0; li < layers.size(); li++) {
       Layer layer = layers.get(li);
@@ -752,9 +837,14 @@ public final class LlamaModel implements AutoCloseable {
    * shifted), or {@link #IGNORE} to leave the position out. Computed in the model's compute precision.
    */
   NDArray nllSum(int[][] tokens, int[] lengths, int[][] targets, SplittableRandom dropoutRng) {
+    return nllSum(tokens, lengths, null, targets, dropoutRng);
+  }
+
+  /** {@link #nllSum(int[][], int[], int[][], SplittableRandom)} for packed rows (see segments in forward). */
+  NDArray nllSum(int[][] tokens, int[] lengths, int[][] segments, int[][] targets, SplittableRandom dropoutRng) {
     int b = tokens.length;
     int t = tokens[0].length;
-    NDArray logits = forward(tokens, lengths, null, dropoutRng);
+    NDArray logits = forward(tokens, lengths, segments, null, dropoutRng);
     NDArray logp = logits.logSoftmax(2);
     long[] idx = new long[b * t];
     float[] weight = new float[b * t];
@@ -846,6 +936,62 @@ public final class LlamaModel implements AutoCloseable {
     NDList halves = x.split(new long[] {hd / 2}, 3);
     NDArray rotated = halves.get(1).neg().concat(halves.get(0), 3);
     return x.mul(cos).add(rotated.mul(sin));
+  }
+
+  /** Positions restart at 0 at every document boundary of a packed row. */
+  static int[][] packedPositions(int[][] segments) {
+    int[][] pos = new int[segments.length][];
+    for (int bi = 0; bi < segments.length; bi++) {
+      int[] seg = segments[bi];
+      pos[bi] = new int[seg.length];
+      for (int i = 1; i < seg.length; i++) {
+        pos[bi][i] = seg[i] == seg[i - 1] ? pos[bi][i - 1] + 1 : 0;
+      }
+    }
+    return pos;
+  }
+
+  private NDArray[] packedRope(NDManager m, int[][] segments) {
+    int b = segments.length;
+    int t = segments[0].length;
+    int hd = config.headDim();
+    int half = hd / 2;
+    int[][] pos = packedPositions(segments);
+    float[] cos = new float[b * t * hd];
+    float[] sin = new float[b * t * hd];
+    for (int bi = 0; bi < b; bi++) {
+      for (int i = 0; i < t; i++) {
+        int base = (bi * t + i) * hd;
+        for (int j = 0; j < half; j++) {
+          float f = pos[bi][i] * invFreq[j];
+          float c = (float) Math.cos(f);
+          float sn = (float) Math.sin(f);
+          cos[base + j] = c;
+          cos[base + j + half] = c;
+          sin[base + j] = sn;
+          sin[base + j + half] = sn;
+        }
+      }
+    }
+    return new NDArray[] {Tensors.of(m, cos, new Shape(b, 1, t, hd), dtype),
+        Tensors.of(m, sin, new Shape(b, 1, t, hd), dtype)};
+  }
+
+  private NDArray packedMask(NDManager m, int[][] segments, int[] lengths) {
+    int b = segments.length;
+    int t = segments[0].length;
+    int window = config.slidingWindow().orElse(0);
+    float[] mk = new float[b * t * t];
+    for (int bi = 0; bi < b; bi++) {
+      for (int i = 0; i < t; i++) {
+        for (int j = 0; j < t; j++) {
+          boolean ok = j <= i && segments[bi][j] == segments[bi][i] && (window <= 0 || i - j < window)
+              && j < lengths[bi];
+          mk[(bi * t + i) * t + j] = ok ? 0f : MASKED;
+        }
+      }
+    }
+    return Tensors.of(m, mk, new Shape(b, 1, t, t), dtype);
   }
 
   private NDArray mask(NDManager m, int b, int t, int past, int[] lengths) {

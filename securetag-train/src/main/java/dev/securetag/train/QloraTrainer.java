@@ -77,7 +77,7 @@ public final class QloraTrainer implements AutoCloseable {
   Runnable beforeCheckpointRename = () -> {};
 
   /** A tokenized example: ids and the shifted targets (IGNORE outside the response). */
-  record Seq(int[] ids, int[] targets, int lossTokens) {}
+  record Seq(int[] ids, int[] targets, int lossTokens, int[] segments) {}
 
   private QloraTrainer(Builder b) {
     this.cfg = b;
@@ -94,7 +94,8 @@ public final class QloraTrainer implements AutoCloseable {
       List<String> skipped = new ArrayList<>();
       Jsonl.Result tr = Jsonl.read(b.trainData, b.skipMalformedLines);
       skipped.addAll(tr.skipped());
-      this.train = tokenize(tr.examples(), counts);
+      List<Seq> tokenized = tokenize(tr.examples(), counts);
+      this.train = b.packing ? pack(tokenized, b.maxSeqLength) : tokenized;
       if (train.isEmpty()) {
         throw new InvalidInputException(b.trainData.toString(), "every example is longer than maxSeqLength "
             + b.maxSeqLength + " (no response token fits)");
@@ -172,7 +173,51 @@ public final class QloraTrainer implements AutoCloseable {
           targets[t] = IGNORE;
         }
       }
-      out.add(new Seq(ids, targets, lossTokens));
+      out.add(new Seq(ids, targets, lossTokens, null));
+    }
+    return out;
+  }
+
+  /**
+   * First-fit packing in dataset order: examples share a row up to maxSeqLength; each keeps its own positions and
+   * attends only to itself, and the position before the next example's BOS is already excluded from the loss.
+   */
+  private static List<Seq> pack(List<Seq> seqs, int max) {
+    List<List<Seq>> bins = new ArrayList<>();
+    List<Integer> used = new ArrayList<>();
+    for (Seq s : seqs) {
+      int bin = -1;
+      for (int i = 0; i < bins.size(); i++) {
+        if (used.get(i) + s.ids().length <= max) {
+          bin = i;
+          break;
+        }
+      }
+      if (bin < 0) {
+        bins.add(new ArrayList<>());
+        used.add(0);
+        bin = bins.size() - 1;
+      }
+      bins.get(bin).add(s);
+      used.set(bin, used.get(bin) + s.ids().length);
+    }
+    List<Seq> out = new ArrayList<>();
+    for (int i = 0; i < bins.size(); i++) {
+      int n = used.get(i);
+      int[] ids = new int[n];
+      int[] targets = new int[n];
+      int[] segments = new int[n];
+      int off = 0;
+      int loss = 0;
+      int doc = 0;
+      for (Seq s : bins.get(i)) {
+        System.arraycopy(s.ids(), 0, ids, off, s.ids().length);
+        System.arraycopy(s.targets(), 0, targets, off, s.ids().length);
+        Arrays.fill(segments, off, off + s.ids().length, doc++);
+        off += s.ids().length;
+        loss += s.lossTokens();
+      }
+      out.add(new Seq(ids, targets, loss, segments));
     }
     return out;
   }
@@ -328,7 +373,7 @@ public final class QloraTrainer implements AutoCloseable {
       long t0 = System.nanoTime();
       long d0 = model.dequantNanos();
       Padded pb = pad(batch);
-      NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.targets, drop);
+      NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, drop);
       double loss = nll.toType(DataType.FLOAT64, false).getDouble();
       long t1 = System.nanoTime();
       gc.backward(nll.div(dev.securetag.train.internal.Tensors.scalar(model.manager(), cycleTokens, nll.getDataType())));
@@ -369,13 +414,15 @@ public final class QloraTrainer implements AutoCloseable {
     return grads;
   }
 
-  private record Padded(int[][] ids, int[] lengths, int[][] targets, long realTokens) {}
+  private record Padded(int[][] ids, int[] lengths, int[][] targets, int[][] segments, long realTokens) {}
 
   private static Padded pad(List<Seq> batch) {
     int max = batch.stream().mapToInt(s -> s.ids().length).max().orElse(0);
     int[][] ids = new int[batch.size()][max];
     int[][] targets = new int[batch.size()][max];
     int[] lengths = new int[batch.size()];
+    boolean packed = batch.stream().anyMatch(s -> s.segments() != null);
+    int[][] segments = packed ? new int[batch.size()][max] : null;
     long real = 0;
     for (int i = 0; i < batch.size(); i++) {
       Seq s = batch.get(i);
@@ -384,8 +431,16 @@ public final class QloraTrainer implements AutoCloseable {
       System.arraycopy(s.targets(), 0, targets[i], 0, s.targets().length);
       lengths[i] = s.ids().length;
       real += s.ids().length;
+      if (packed) {
+        Arrays.fill(segments[i], -1);
+        if (s.segments() != null) {
+          System.arraycopy(s.segments(), 0, segments[i], 0, s.segments().length);
+        } else {
+          Arrays.fill(segments[i], 0, s.ids().length, 0);
+        }
+      }
     }
-    return new Padded(ids, lengths, targets, real);
+    return new Padded(ids, lengths, targets, segments, real);
   }
 
   /**
@@ -445,7 +500,8 @@ public final class QloraTrainer implements AutoCloseable {
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         Padded pb = pad(batch);
-        nll += model.nllSum(pb.ids, pb.lengths, pb.targets, null).toType(DataType.FLOAT64, false).getDouble();
+        nll += model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, null).toType(DataType.FLOAT64, false)
+            .getDouble();
       }
       for (Seq s : batch) {
         count += s.lossTokens();
@@ -655,6 +711,7 @@ public final class QloraTrainer implements AutoCloseable {
     private double earlyStoppingMinDelta;
     private int sampleGenerations;
     private boolean skipMalformedLines = true;
+    private boolean packing;
     private Quantization quantization = Quantization.NF4_DOUBLE_QUANT;
     private KernelBackends.Preference kernels = KernelBackends.Preference.AUTO;
     private ProgressListener listener = ProgressListener.NONE;
@@ -798,6 +855,15 @@ public final class QloraTrainer implements AutoCloseable {
     /** Skip malformed dataset lines (reported with file:line) instead of failing (default skip). */
     public Builder skipMalformedLines(boolean v) {
       this.skipMalformedLines = v;
+      return this;
+    }
+
+    /**
+     * Pack several short training examples into one row of up to maxSeqLength (positions restart and attention stays
+     * within each example); default off.
+     */
+    public Builder packing(boolean v) {
+      this.packing = v;
       return this;
     }
 

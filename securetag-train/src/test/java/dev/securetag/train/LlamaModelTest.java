@@ -111,6 +111,33 @@ class LlamaModelTest {
     }
   }
 
+  @Test
+  void packedRowRestartsPositionsAndIsolatesDocuments() {
+    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MISTRAL).slidingWindow(6).hiddenSize(32).layers(2)
+        .heads(4).kvHeads(2).intermediateSize(48).vocabSize(400).seed(6).build().writeTo(tmp.resolve("packed"));
+    int[] a = {1, 50, 60, 70, 80, 90, 100, 110};
+    int[] b = {1, 7, 8, 9, 10};
+    int[] row = new int[a.length + b.length];
+    int[] seg = new int[row.length];
+    System.arraycopy(a, 0, row, 0, a.length);
+    System.arraycopy(b, 0, row, a.length, b.length);
+    java.util.Arrays.fill(seg, a.length, row.length, 1);
+    try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision());
+        ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+      scope.suppressNotUsedWarning();
+      float[] packed = m.forward(new int[][] {row}, new int[] {row.length}, new int[][] {seg}, null, null).toFloatArray();
+      int v = m.config().vocabSize();
+      float[][] la = m.logits(a);
+      float[][] lb = m.logits(b);
+      for (int t = 0; t < row.length; t++) {
+        float[] expect = t < a.length ? la[t] : lb[t - a.length];
+        for (int j = 0; j < v; j++) {
+          assertThat(packed[t * v + j]).isCloseTo(expect[j], org.assertj.core.data.Offset.offset(1e-4f));
+        }
+      }
+    }
+  }
+
   static double maxAbsDiff(float[][] got, double[][] ref) {
     double max = 0;
     for (int i = 0; i < got.length; i++) {

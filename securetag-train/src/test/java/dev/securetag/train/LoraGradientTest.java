@@ -109,16 +109,4 @@ class LoraGradientTest {
       }
     }
   }
-
-  @Test
-  void rsLoraScalesByAlphaOverSqrtR() {
-    assertThat(LoraConfig.builder().r(16).alpha(32).build().scaling()).isEqualTo(2.0);
-    assertThat(LoraConfig.builder().r(16).alpha(32).useRslora(true).build().scaling()).isEqualTo(8.0);
-    LoraConfig all = LoraConfig.builder().targetModules(List.of(LoraConfig.ALL_LINEAR)).build();
-    assertThat(all.targets("model.layers.3.mlp.down_proj")).isTrue();
-    assertThat(all.targets("lm_head")).isFalse();
-    LoraConfig mlp = LoraConfig.builder().targetModules(LoraConfig.MLP).build();
-    assertThat(mlp.targets("model.layers.0.mlp.gate_proj")).isTrue();
-    assertThat(mlp.targets("model.layers.0.self_attn.q_proj")).isFalse();
-  }
 }

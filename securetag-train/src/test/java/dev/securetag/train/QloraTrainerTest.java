@@ -119,6 +119,39 @@ class QloraTrainerTest {
   }
 
   @Test
+  void evaluatesEachEpochAndStopsEarlyWhenValidationLossStopsImproving() throws IOException {
+    Path train = jsonl(tmp.resolve("t.jsonl"), 0, 6);
+    Path val = jsonl(tmp.resolve("v.jsonl"), 6, 9);
+    // minDelta 100 means no evaluation after the first can count as an improvement.
+    try (QloraTrainer t = small(train, "early").validationData(val).epochs(5).earlyStopping(1, 100)
+        .sampleGenerations(1).build()) {
+      TrainingResult r = t.train();
+      assertThat(r.stoppedEarly()).isTrue();
+      assertThat(r.evalLosses()).hasSize(2);
+      assertThat(r.steps()).isEqualTo(6);
+      assertThat(r.finalPerplexity().orElseThrow()).isCloseTo(Math.exp(r.evalLosses().get(1)),
+          org.assertj.core.data.Offset.offset(1e-9));
+    }
+  }
+
+  @Test
+  void packingSharesRowsWithoutChangingTheLoss() throws IOException {
+    Path data = jsonl(tmp.resolve("p.jsonl"), 0, 6);
+    double unpackedLoss;
+    int unpackedTokens;
+    try (QloraTrainer t = small(data, "unpacked").batchSize(6).maxSteps(1).build()) {
+      unpackedTokens = t.trainSequences().stream().mapToInt(QloraTrainer.Seq::lossTokens).sum();
+      unpackedLoss = t.train().stepLosses().get(0);
+    }
+    try (QloraTrainer t = small(data, "packed").packing(true).maxSeqLength(128).batchSize(6).maxSteps(1).build()) {
+      assertThat(t.trainSequences().size()).isLessThan(6);
+      assertThat(t.trainSequences()).allSatisfy(s -> assertThat(s.ids().length).isLessThanOrEqualTo(128));
+      assertThat(t.trainSequences().stream().mapToInt(QloraTrainer.Seq::lossTokens).sum()).isEqualTo(unpackedTokens);
+      assertThat(t.train().stepLosses().get(0)).isCloseTo(unpackedLoss, org.assertj.core.data.Percentage.withPercentage(1e-3));
+    }
+  }
+
+  @Test
   void failedCheckpointWriteLeavesThePreviousCheckpointValid() throws IOException {
     Path data = jsonl(tmp.resolve("c.jsonl"), 0, 8);
     Path out = tmp.resolve("disk");
@@ -231,21 +264,6 @@ class QloraTrainerTest {
   }
 
   @Test
-  void schedulersFollowTransformersFormulas() {
-    assertThat(Scheduler.LINEAR.factor(0, 10, 110)).isEqualTo(0.0);
-    assertThat(Scheduler.LINEAR.factor(5, 10, 110)).isEqualTo(0.5);
-    assertThat(Scheduler.LINEAR.factor(10, 10, 110)).isEqualTo(1.0);
-    assertThat(Scheduler.LINEAR.factor(60, 10, 110)).isEqualTo(0.5);
-    assertThat(Scheduler.LINEAR.factor(110, 10, 110)).isEqualTo(0.0);
-    assertThat(Scheduler.COSINE.factor(10, 10, 110)).isEqualTo(1.0);
-    assertThat(Scheduler.COSINE.factor(60, 10, 110)).isCloseTo(0.5, org.assertj.core.data.Offset.offset(1e-12));
-    assertThat(Scheduler.COSINE.factor(35, 10, 110)).isCloseTo(0.5 * (1 + Math.cos(Math.PI * 0.25)),
-        org.assertj.core.data.Offset.offset(1e-12));
-    assertThat(Scheduler.CONSTANT.factor(3, 4, 100)).isEqualTo(0.75);
-    assertThat(Scheduler.CONSTANT.factor(99, 4, 100)).isEqualTo(1.0);
-  }
-
-  @Test
   void adapterFilesRoundTripAndMergedModelEqualsBasePlusAdapter() throws IOException {
     Path data = jsonl(tmp.resolve("a.jsonl"), 0, 6);
     int[] probe = {1, 60, 61, 62, 63, 64, 65};
@@ -274,6 +292,7 @@ class QloraTrainerTest {
       Path merged = tmp.resolve("merged");
       t.mergeAndSave(merged);
       assertThat(merged.resolve("tokenizer.json")).exists();
+      assertThat(merged.resolve("tokenizer.model")).hasSameBinaryContentAs(base.resolve("tokenizer.model"));
       try (LlamaModel m = LlamaModel.load(merged, ModelOptions.fullPrecision())) {
         assertThat(LlamaModelTest.maxAbsDiff(m.logits(probe), toDouble(expected))).isLessThan(1e-4);
       }

@@ -22,6 +22,7 @@ class TinyLlamaFactoryTest {
     assertThat(dir.resolve("model.safetensors")).exists();
     assertThat(dir.resolve("tokenizer.json")).exists();
     assertThat(dir.resolve("tokenizer_config.json")).exists();
+    assertThat(dir.resolve("tokenizer.model")).isNotEmptyFile();
     try (SafetensorsReader st = SafetensorsReader.open(dir)) {
       assertThat(st.metadata()).containsEntry("format", "pt");
       assertThat(st.names()).contains("model.layers.1.mlp.down_proj.weight", "lm_head.weight");
@@ -132,6 +133,69 @@ class TinyLlamaFactoryTest {
         Files.readString(missing.resolve("config.json")).replace("LlamaForCausalLM", "FalconForCausalLM"));
     assertThatThrownBy(() -> LlamaModel.load(missing, ModelOptions.fullPrecision()))
         .isInstanceOf(UnsupportedFormatException.class).hasMessageContaining("FalconForCausalLM");
+  }
+
+  @Test
+  void loadsBitsandbytesSerializedNf4CheckpointExactlyLikeQuantizingOnLoad() throws Exception {
+    Path dir = TinyLlamaFactory.builder().seed(8).build().writeTo(tmp.resolve("orig"));
+    int[] prompt = {1, 30, 31, 32, 33};
+    for (boolean dq : new boolean[] {false, true}) {
+      Path bnb = writeBnb(dir, tmp.resolve("bnb-" + dq), dq);
+      Quantization q = dq ? Quantization.NF4_DOUBLE_QUANT : Quantization.NF4;
+      try (LlamaModel fromBnb = LlamaModel.load(bnb, ModelOptions.builder().quantization(q).build());
+          LlamaModel onLoad = LlamaModel.load(dir, ModelOptions.builder().quantization(q).build());
+          LlamaModel dense = LlamaModel.load(bnb, ModelOptions.fullPrecision())) {
+        float[][] a = fromBnb.logits(prompt);
+        float[][] b = onLoad.logits(prompt);
+        float[][] c = dense.logits(prompt);
+        for (int i = 0; i < a.length; i++) {
+          assertThat(a[i]).containsExactly(b[i]);
+          for (int j = 0; j < a[i].length; j++) {
+            assertThat(c[i][j]).isCloseTo(a[i][j], org.assertj.core.data.Offset.offset(1e-4f));
+          }
+        }
+        assertThat(fromBnb.memoryReport().linearBaseBytes()).isEqualTo(onLoad.memoryReport().linearBaseBytes());
+      }
+    }
+  }
+
+  /** Rewrites every decoder linear of {@code dir} the way bitsandbytes serializes a 4-bit checkpoint. */
+  private static Path writeBnb(Path dir, Path bnb, boolean dq) throws Exception {
+    Files.createDirectories(bnb);
+    for (String f : new String[] {"config.json", "tokenizer.json"}) {
+      Files.copy(dir.resolve(f), bnb.resolve(f));
+    }
+    try (SafetensorsReader st = SafetensorsReader.open(dir)) {
+      SafetensorsWriter w = new SafetensorsWriter();
+      for (SafetensorsReader.TensorInfo t : st.tensors()) {
+        float[] f = st.readFloats(t.name());
+        if (!(t.name().startsWith("model.layers.") && t.shape().length == 2)) {
+          w.addF32(t.name(), t.shape(), f);
+          continue;
+        }
+        Nf4Tensor q = Nf4Tensor.quantize(f, t.shape(), dq);
+        String n = t.name();
+        byte[] packed = q.packed();
+        w.add(n, SafetensorsReader.DType.U8, new long[] {packed.length, 1}, out -> out.write(packed));
+        w.addF32(n + ".quant_map", new long[] {16}, dev.securetag.train.internal.BnbTables.NF4);
+        String json = "{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"bfloat16\", \"shape\": ["
+            + t.shape()[0] + ", " + t.shape()[1] + "]";
+        if (dq) {
+          byte[] codes = q.absmaxCodes();
+          w.add(n + ".absmax", SafetensorsReader.DType.U8, new long[] {codes.length}, out -> out.write(codes));
+          w.addF32(n + ".nested_absmax", new long[] {q.nestedAbsmax().length}, q.nestedAbsmax());
+          w.addF32(n + ".nested_quant_map", new long[] {256}, dev.securetag.train.internal.BnbTables.DYNAMIC);
+          json += ", \"nested_blocksize\": 256, \"nested_dtype\": \"float32\", \"nested_offset\": " + q.offset();
+        } else {
+          w.addF32(n + ".absmax", new long[] {q.absmax().length}, q.absmax());
+        }
+        byte[] js = (json + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        w.add(n + ".quant_state.bitsandbytes__nf4", SafetensorsReader.DType.U8, new long[] {js.length},
+            out -> out.write(js));
+      }
+      w.write(bnb.resolve("model.safetensors"));
+    }
+    return bnb;
   }
 
   @Test

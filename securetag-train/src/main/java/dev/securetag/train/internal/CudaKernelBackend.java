@@ -91,7 +91,6 @@ public final class CudaKernelBackend implements KernelBackend {
     return probe.isEmpty() ? Optional.empty() : Optional.of(probe);
   }
 
-  @SuppressWarnings("PMD.AvoidCatchingThrowable")
   private static String runProbe() {
     try {
       JCudaDriver.setExceptionsEnabled(false);

@@ -144,13 +144,36 @@ public final class OfflineQaGenerator {
     seen.add(key);
     String title = path.get(path.size() - 1).strip().replaceAll("[.:;]+$", "");
     boolean normative = NORMATIVE.matcher(body).find() || CONTROL_ID.matcher(title.split("\\s+")[0]).matches();
+    String subject = sectionSubject(title, lang);
     String q;
     if (lang == Language.ES) {
-      q = normative ? "¿Qué exige " + title + "?" : "¿Qué establece la sección «" + title + "»?";
+      q = (normative ? "¿Qué exige " : "¿Qué establece ") + subject + "?";
     } else {
-      q = normative ? "What does " + title + " require?" : "What does the section \"" + title + "\" cover?";
+      q = "What does " + subject + (normative ? " require?" : " cover?");
     }
     add(c, lang, q, body, "section", pairs, questions, report);
+  }
+
+  private static final Pattern REQUIREMENT_TITLE =
+      Pattern.compile("(?i)^(requirement|requisito)\\s+([0-9A-Z][\\w.]*?)[.:]?\\s+(\\S.*)$");
+  private static final Pattern NUMBERED_TITLE =
+      Pattern.compile("^([A-Za-z]{0,4}[.\\-]?(?:[a-z]{2,4}\\.)?\\d+(?:\\.\\d+)*(?:\\(\\d+\\))?)[.:]?\\s+(\\S.*)$");
+
+  /**
+   * How a question names a section: "section 2 (Scope)" rather than the raw heading "2 Scope", "requirement 8.3.1
+   * (Authentication factors)", or the quoted title when it carries no number.
+   */
+  static String sectionSubject(String title, Language lang) {
+    boolean es = lang == Language.ES;
+    Matcher m = REQUIREMENT_TITLE.matcher(title);
+    if (m.matches()) {
+      return (es ? "el requisito " : "requirement ") + m.group(2) + " (" + m.group(3) + ")";
+    }
+    m = NUMBERED_TITLE.matcher(title);
+    if (m.matches()) {
+      return (es ? "la sección " : "section ") + m.group(1) + " (" + m.group(2) + ")";
+    }
+    return es ? "la sección «" + title + "»" : "the section \"" + title + "\"";
   }
 
   /** Drops leading lines that repeat the section's headings (the chunker keeps heading text in the chunk). */

@@ -51,7 +51,7 @@ class OfflineQaGeneratorTest {
     GenerationResult r = OfflineQaGenerator.builder().build().generate(chunk(isoBlocks()));
     List<String> questions = r.pairs().stream().map(QaPair::question).toList();
     assertThat(questions).contains(
-        "What does 5 Leadership require?",
+        "What does section 5 (Leadership) require?",
         "What is an information security policy?",
         "What is asset?",
         "What does control A.5.1 (Policies for information security) require?",
@@ -84,7 +84,7 @@ class OfflineQaGeneratorTest {
             SourceRef.of("ens.pdf", 5)));
     GenerationResult r = OfflineQaGenerator.builder().build().generate(chunk(blocks));
     assertThat(r.pairs()).extracting(QaPair::question).contains(
-        "¿Qué exige op.acc.1 Identificación?",
+        "¿Qué exige la sección op.acc.1 (Identificación)?",
         "¿Qué es la identificación?",
         "¿Qué exige el control op.acc.2?");
     assertThat(r.pairs()).allSatisfy(p -> assertThat(p.language()).contains("es"));
@@ -114,7 +114,7 @@ class OfflineQaGeneratorTest {
     List<Chunk> chunks = chunk(blocks);
     assertThat(chunks.size()).isGreaterThan(1);
     GenerationResult r = OfflineQaGenerator.builder().build().generate(chunks);
-    assertThat(r.pairs()).filteredOn(p -> p.question().equals("What does 6 Planning require?")).hasSize(1);
+    assertThat(r.pairs()).filteredOn(p -> p.question().equals("What does section 6 (Planning) require?")).hasSize(1);
   }
 
   @Test
@@ -134,5 +134,23 @@ class OfflineQaGeneratorTest {
     assertThatThrownBy(() -> OfflineQaGenerator.builder().build().generate(chunks))
         .isInstanceOf(EmptyDatasetException.class).hasMessageContaining("no section");
     assertThat(OfflineQaGenerator.builder().build().generate(List.of()).pairs()).isEmpty();
+  }
+
+  @Test
+  void namesNumberedSectionsAndRequirementsReadably() {
+    assertThat(OfflineQaGenerator.sectionSubject("2 Scope", Language.EN)).isEqualTo("section 2 (Scope)");
+    assertThat(OfflineQaGenerator.sectionSubject("A.5 Organizational controls", Language.EN))
+        .isEqualTo("section A.5 (Organizational controls)");
+    assertThat(OfflineQaGenerator.sectionSubject("AC-2 Account Management", Language.EN))
+        .isEqualTo("section AC-2 (Account Management)");
+    assertThat(OfflineQaGenerator.sectionSubject("Requisito 8.3.6 Complejidad de las contraseñas", Language.ES))
+        .isEqualTo("el requisito 8.3.6 (Complejidad de las contraseñas)");
+    assertThat(OfflineQaGenerator.sectionSubject("Requirement 8.3.1: Authentication factors", Language.EN))
+        .isEqualTo("requirement 8.3.1 (Authentication factors)");
+    assertThat(OfflineQaGenerator.sectionSubject("Information Security Policy", Language.EN))
+        .isEqualTo("the section \"Information Security Policy\"");
+    assertThat(OfflineQaGenerator.sectionSubject("op.acc.1 Identificación", Language.ES))
+        .isEqualTo("la sección op.acc.1 (Identificación)");
+    assertThat(OfflineQaGenerator.sectionSubject("Alcance", Language.ES)).isEqualTo("la sección «Alcance»");
   }
 }

@@ -126,7 +126,8 @@ public final class SecuretagPipeline {
         steps = Math.min(steps, 120);
         trainExamples = Math.min(trainExamples, 4);
       }
-      return new Options(out, pdfs, llm, ollamaUrl, openAiUrl, llmModel, runPodEndpoint, baseModel, steps,
+      // Absolute, so the summary's paths work from wherever the user reads them (exec:exec runs in examples/).
+      return new Options(out.toAbsolutePath(), pdfs, llm, ollamaUrl, openAiUrl, llmModel, runPodEndpoint, baseModel, steps,
           trainExamples, threads, quick);
     }
 

@@ -87,13 +87,19 @@ public final class QMatrix {
         case F16:
           return VectorKernels.dotF16(data, off, x, xo, cols);
         case Q8_0:
-          return VectorKernels.dotQ8_0(data, off, x, xo, cols);
+          return VectorKernels.ARRAY_KERNELS
+              ? VectorKernels.dotQ8_0(VectorKernels.rowBytes(data, off, rowBytes), x, xo, cols)
+              : VectorKernels.dotQ8_0(data, off, x, xo, cols);
         case Q4_0:
           return VectorKernels.dotQ4_0(data, off, x, xo, cols);
         case Q4_K:
-          return VectorKernels.dotQ4_K(data, off, x, xo, cols);
+          return VectorKernels.ARRAY_KERNELS
+              ? VectorKernels.dotQ4_K(VectorKernels.rowBytes(data, off, rowBytes), x, xo, cols)
+              : VectorKernels.dotQ4_K(data, off, x, xo, cols);
         case Q6_K:
-          return VectorKernels.dotQ6_K(data, off, x, xo, cols);
+          return VectorKernels.ARRAY_KERNELS
+              ? VectorKernels.dotQ6_K(VectorKernels.rowBytes(data, off, rowBytes), x, xo, cols)
+              : VectorKernels.dotQ6_K(data, off, x, xo, cols);
         default:
           type.dequantizeRow(data, off, cols, scratch, 0);
           return VectorKernels.dot(scratch, 0, x, xo, cols);

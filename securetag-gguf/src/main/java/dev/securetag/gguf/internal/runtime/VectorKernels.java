@@ -13,8 +13,9 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Vector API dot products over ggml blocks. Each kernel loads {@code L} quantized bytes (one float vector's worth),
- * widens them to floats and accumulates with FMA; block scales multiply the per-block partial sums, so the
- * arithmetic is the dequantize-then-dot of the scalar path, summed in a different order.
+ * widens them to floats and accumulates with FMA; block scales multiply either the per-block partial sums or the
+ * widened weights, so the arithmetic is the dequantize-then-dot of the scalar path, summed in a different order
+ * (activations stay float32: int8 activations would not meet the float64-reference tolerances).
  */
 public final class VectorKernels {
   static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
@@ -243,6 +244,139 @@ public final class VectorKernels {
   }
 
   /**
+   * Whether the quantized kernels read a row through a bulk copy into a heap array (the default): C2 compiles
+   * {@code fromArray} on a {@code byte[]} to plain vector loads, while {@code fromByteBuffer} on a mapped buffer keeps
+   * per-load bounds and liveness checks, which cost more than the one memcpy of the row. The property keeps the
+   * buffer-reading kernels selectable for A/B benchmarks.
+   */
+  static final boolean ARRAY_KERNELS = !Boolean.getBoolean("securetag.gguf.bufferKernels");
+
+  private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
+
+  /** The bytes {@code [off, off+len)} of {@code w} in this thread's reusable row buffer. */
+  static byte[] rowBytes(ByteBuffer w, int off, int len) {
+    byte[] a = ROW.get();
+    if (a.length < len) {
+      a = new byte[len];
+      ROW.set(a);
+    }
+    w.get(off, a, 0, len);
+    return a;
+  }
+
+  private static float f16(byte[] a, int o) {
+    return Half.f16ToFloat((short) ((a[o] & 0xFF) | (a[o + 1] << 8)));
+  }
+
+  static float dotQ8_0(byte[] w, float[] x, int xo, int n) {
+    // Two accumulators and the scale applied to the weights: each block is an independent multiply and one FMA
+    // per accumulator, so consecutive blocks do not wait on each other's FMA latency.
+    FloatVector acc0 = FloatVector.zero(F);
+    FloatVector acc1 = FloatVector.zero(F);
+    int nb = n / 32;
+    for (int b = 0; b < nb; b++) {
+      int o = 34 * b;
+      FloatVector d = FloatVector.broadcast(F, f16(w, o));
+      int xb = xo + 32 * b;
+      for (int j = 0; j < 32; j += 2 * L) {
+        FloatVector q0 = (FloatVector) ByteVector.fromArray(B, w, o + 2 + j).convertShape(VectorOperators.B2F, F, 0);
+        FloatVector q1 = (FloatVector) ByteVector.fromArray(B, w, o + 2 + j + L)
+            .convertShape(VectorOperators.B2F, F, 0);
+        acc0 = q0.mul(d).fma(FloatVector.fromArray(F, x, xb + j), acc0);
+        acc1 = q1.mul(d).fma(FloatVector.fromArray(F, x, xb + j + L), acc1);
+      }
+    }
+    return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+  }
+
+  static float dotQ4_K(byte[] w, float[] x, int xo, int n) {
+    // The weight d*sc*q - dmin*m is formed with one FMA per vector and dotted with a second: two long-lived
+    // accumulators, no per-sub-block partial sums to reduce.
+    FloatVector acc0 = FloatVector.zero(F);
+    FloatVector acc1 = FloatVector.zero(F);
+    int nb = n / 256;
+    for (int b = 0; b < nb; b++) {
+      int o = 144 * b;
+      float d = f16(w, o);
+      float dmin = -f16(w, o + 2);
+      int sc = o + 4;
+      for (int c = 0; c < 4; c++) {
+        int is = 2 * c;
+        int qo = o + 16 + 32 * c;
+        int xb = xo + 256 * b + 64 * c;
+        FloatVector d1 = FloatVector.broadcast(F, d * scaleK(w, sc, is));
+        FloatVector d2 = FloatVector.broadcast(F, d * scaleK(w, sc, is + 1));
+        FloatVector m1 = FloatVector.broadcast(F, dmin * minK(w, sc, is));
+        FloatVector m2 = FloatVector.broadcast(F, dmin * minK(w, sc, is + 1));
+        for (int j = 0; j < 32; j += L) {
+          // Nibbles are split in 32-bit lanes after widening: byte-lane shifts have no x86 instruction.
+          IntVector q = ints(w, qo + j);
+          FloatVector lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
+          FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+          acc0 = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, xb + j), acc0);
+          acc1 = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, xb + 32 + j), acc1);
+        }
+      }
+    }
+    return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+  }
+
+  static float dotQ6_K(byte[] w, float[] x, int xo, int n) {
+    FloatVector acc0 = FloatVector.zero(F);
+    FloatVector acc1 = FloatVector.zero(F);
+    int nb = n / 256;
+    for (int b = 0; b < nb; b++) {
+      int o = 210 * b;
+      float d = f16(w, o + 208);
+      for (int h = 0; h < 2; h++) {
+        int ql = o + 64 * h;
+        int qh = o + 128 + 32 * h;
+        int sc = o + 192 + 8 * h;
+        int xb = xo + 256 * b + 128 * h;
+        for (int l = 0; l < 32; l += L) {
+          int is = sc + l / 16;
+          IntVector a = ints(w, ql + l);
+          IntVector c = ints(w, ql + 32 + l);
+          IntVector hq = ints(w, qh + l);
+          FloatVector v0 = q6(a.and(0xF), hq.lanewise(VectorOperators.LSHL, 4));
+          FloatVector v1 = q6(c.and(0xF), hq.lanewise(VectorOperators.LSHL, 2));
+          FloatVector v2 = q6(a.lanewise(VectorOperators.LSHR, 4).and(0xF), hq);
+          FloatVector v3 = q6(c.lanewise(VectorOperators.LSHR, 4).and(0xF), hq.lanewise(VectorOperators.LSHR, 2));
+          acc0 = v0.mul(d * w[is]).fma(FloatVector.fromArray(F, x, xb + l), acc0);
+          acc1 = v1.mul(d * w[is + 2]).fma(FloatVector.fromArray(F, x, xb + 32 + l), acc1);
+          acc0 = v2.mul(d * w[is + 4]).fma(FloatVector.fromArray(F, x, xb + 64 + l), acc0);
+          acc1 = v3.mul(d * w[is + 6]).fma(FloatVector.fromArray(F, x, xb + 96 + l), acc1);
+        }
+      }
+    }
+    return acc0.add(acc1).reduceLanes(VectorOperators.ADD);
+  }
+
+  /** Q6_K value from a low/high nibble and the high bits already shifted to bits 4..5, minus 32, as floats. */
+  private static FloatVector q6(IntVector nibble, IntVector high) {
+    return (FloatVector) nibble.or(high.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+  }
+
+  /** {@code L} bytes from {@code w[o..]} sign-extended to int lanes. */
+  private static IntVector ints(byte[] w, int o) {
+    return (IntVector) ByteVector.fromArray(B, w, o).convertShape(VectorOperators.B2I, I, 0);
+  }
+
+  private static int scaleK(byte[] b, int q, int j) {
+    if (j < 4) {
+      return b[q + j] & 63;
+    }
+    return (b[q + j + 4] & 0xF) | (((b[q + j - 4] & 0xFF) >> 6) << 4);
+  }
+
+  private static int minK(byte[] b, int q, int j) {
+    if (j < 4) {
+      return b[q + j + 4] & 63;
+    }
+    return ((b[q + j + 4] & 0xFF) >> 4) | (((b[q + j] & 0xFF) >> 6) << 4);
+  }
+
+  /**
    * Decodes one row into floats with vector instructions, for batched products where one decode serves every
    * token of the batch. Returns false for types without a vector decoder (the caller then uses the reference one).
    */
@@ -254,13 +388,23 @@ public final class VectorKernels {
       case F16 -> decodeF16(w, off, out, n);
       case Q8_0 -> decodeQ8_0(w, off, out, n);
       case Q4_0 -> decodeQ4_0(w, off, out, n);
-      case Q4_K -> decodeQ4_K(w, off, out, n);
+      case Q4_K -> {
+        if (ARRAY_KERNELS) {
+          decodeQ4_K(rowBytes(w, off, 144 * (n / 256)), out, n);
+        } else {
+          decodeQ4_K(w, off, out, n);
+        }
+      }
       case Q6_K -> {
-        for (int b = 0; b < n / 256; b++) {
-          int o = off + 210 * b;
-          float d = Half.f16ToFloat(w.getShort(o + 208));
-          decodeQ6_KHalf(w, o, 0, d, out, 256 * b);
-          decodeQ6_KHalf(w, o, 1, d, out, 256 * b + 128);
+        if (ARRAY_KERNELS) {
+          decodeQ6_K(rowBytes(w, off, 210 * (n / 256)), out, n);
+        } else {
+          for (int b = 0; b < n / 256; b++) {
+            int o = off + 210 * b;
+            float d = Half.f16ToFloat(w.getShort(o + 208));
+            decodeQ6_KHalf(w, o, 0, d, out, 256 * b);
+            decodeQ6_KHalf(w, o, 1, d, out, 256 * b + 128);
+          }
         }
       }
       default -> {
@@ -332,6 +476,52 @@ public final class VectorKernels {
           ByteVector q = ByteVector.fromByteBuffer(B, w, o + 16 + 32 * c + j, LE);
           scaled(q.and((byte) 0xF), d1).sub(m1).intoArray(out, base + j);
           scaled(hiNibbles(q), d2).sub(m2).intoArray(out, base + 32 + j);
+        }
+      }
+    }
+  }
+
+  private static void decodeQ4_K(byte[] w, float[] out, int n) {
+    for (int b = 0; b < n / 256; b++) {
+      int o = 144 * b;
+      float d = f16(w, o);
+      float dmin = f16(w, o + 2);
+      for (int c = 0; c < 4; c++) {
+        int is = 2 * c;
+        FloatVector m1 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is));
+        FloatVector m2 = FloatVector.broadcast(F, dmin * minK(w, o + 4, is + 1));
+        float d1 = d * scaleK(w, o + 4, is);
+        float d2 = d * scaleK(w, o + 4, is + 1);
+        int base = 256 * b + 64 * c;
+        for (int j = 0; j < 32; j += L) {
+          IntVector q = ints(w, o + 16 + 32 * c + j);
+          ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(out, base + j);
+          ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).mul(d2).sub(m2)
+              .intoArray(out, base + 32 + j);
+        }
+      }
+    }
+  }
+
+  private static void decodeQ6_K(byte[] w, float[] out, int n) {
+    for (int b = 0; b < n / 256; b++) {
+      int o = 210 * b;
+      float d = f16(w, o + 208);
+      for (int h = 0; h < 2; h++) {
+        int ql = o + 64 * h;
+        int qh = o + 128 + 32 * h;
+        int sc = o + 192 + 8 * h;
+        int base = 256 * b + 128 * h;
+        for (int l = 0; l < 32; l += L) {
+          int is = sc + l / 16;
+          IntVector a = ints(w, ql + l);
+          IntVector c = ints(w, ql + 32 + l);
+          IntVector hq = ints(w, qh + l);
+          q6(a.and(0xF), hq.lanewise(VectorOperators.LSHL, 4)).mul(d * w[is]).intoArray(out, base + l);
+          q6(c.and(0xF), hq.lanewise(VectorOperators.LSHL, 2)).mul(d * w[is + 2]).intoArray(out, base + 32 + l);
+          q6(a.lanewise(VectorOperators.LSHR, 4).and(0xF), hq).mul(d * w[is + 4]).intoArray(out, base + 64 + l);
+          q6(c.lanewise(VectorOperators.LSHR, 4).and(0xF), hq.lanewise(VectorOperators.LSHR, 2)).mul(d * w[is + 6])
+              .intoArray(out, base + 96 + l);
         }
       }
     }

@@ -16,11 +16,19 @@ import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.common.PDRectangle;
 import org.apache.pdfbox.pdmodel.font.PDFont;
 import org.apache.pdfbox.pdmodel.font.PDFontDescriptor;
+import org.apache.pdfbox.pdmodel.font.PDSimpleFont;
+import org.apache.pdfbox.pdmodel.font.PDTrueTypeFont;
+import org.apache.pdfbox.pdmodel.font.PDType1CFont;
+import org.apache.pdfbox.pdmodel.font.PDType1Font;
+import org.apache.pdfbox.pdmodel.graphics.state.PDGraphicsState;
+import org.apache.pdfbox.pdmodel.graphics.state.PDTextState;
+import org.apache.pdfbox.pdmodel.font.encoding.GlyphList;
 import org.apache.pdfbox.pdmodel.graphics.PDXObject;
 import org.apache.pdfbox.pdmodel.graphics.image.PDImageXObject;
 import org.apache.pdfbox.text.PDFTextStripper;
 import org.apache.pdfbox.text.TextPosition;
 import org.apache.pdfbox.util.Matrix;
+import org.apache.pdfbox.util.Vector;
 
 /**
  * One content-stream pass per page that collects glyph geometry, drawn axis-aligned lines (for ruled tables) and
@@ -41,6 +49,10 @@ final class PageCollector extends PDFTextStripper {
   private double imageArea;
   private float cropLeft;
   private float cropTop;
+  private float cropHeight;
+  private boolean cropAtOrigin;
+  private final java.util.Map<PDFont, FontInfo> fontInfos = new java.util.IdentityHashMap<>();
+  private FontInfo lastInfo;
 
   PageCollector() {
     setSortByPosition(false);
@@ -96,6 +108,176 @@ final class PageCollector extends PDFTextStripper {
     crop = page.getCropBox();
     cropLeft = crop.getLowerLeftX();
     cropTop = crop.getUpperRightY();
+    cropHeight = crop.getHeight();
+    cropAtOrigin = Float.compare(cropLeft, 0) == 0 && Float.compare(crop.getLowerLeftY(), 0) == 0;
+  }
+
+  private FontInfo info(PDFont font) throws IOException {
+    FontInfo info = lastInfo;
+    if (info == null || info.font != font) {
+      info = fontInfos.get(font);
+      if (info == null) {
+        info = new FontInfo(font, computeFontHeight(font), isBold(font));
+        fontInfos.put(font, info);
+      }
+      lastInfo = info;
+    }
+    return info;
+  }
+
+  /**
+   * PDFBox's {@code PDFStreamEngine.showText}, for horizontal one-byte fonts (Type 1, CFF, TrueType), with each
+   * code's displacement looked up once per font instead of once per glyph (PDFBox boxes the code, looks the width up
+   * in a map and allocates a vector every time). The text-matrix arithmetic is PDFBox's, expression for expression.
+   */
+  @Override
+  protected void showText(byte[] string) throws IOException {
+    PDGraphicsState state = getGraphicsState();
+    PDTextState textState = state.getTextState();
+    PDFont font = textState.getFont();
+    if (!(font instanceof PDType1Font || font instanceof PDType1CFont || font instanceof PDTrueTypeFont)
+        || font.isVertical()) {
+      super.showText(string);
+      return;
+    }
+    FontInfo info = info(font);
+    float fontSize = textState.getFontSize();
+    float horizontalScaling = textState.getHorizontalScaling() / 100f;
+    float charSpacing = textState.getCharacterSpacing();
+    Matrix parameters = new Matrix(fontSize * horizontalScaling, 0, 0, fontSize, 0, textState.getRise());
+    Matrix textMatrix = state.getTextMatrix();
+    for (byte b : string) {
+      int code = b & 0xff;
+      float wordSpacing = 0;
+      if (code == 32) {
+        wordSpacing += textState.getWordSpacing();
+      }
+      Matrix ctm = state.getCurrentTransformationMatrix();
+      Matrix textRenderingMatrix = parameters.multiply(textMatrix).multiply(ctm);
+      Vector w = info.displacement(code);
+      showGlyph(textRenderingMatrix, font, code, w);
+      float tx = (w.getX() * fontSize + charSpacing + wordSpacing) * horizontalScaling;
+      textMatrix.translate(tx, 0);
+    }
+  }
+
+  /**
+   * PDFBox's {@code LegacyPDFStreamEngine.showGlyph} spends most of its time on values this collector never reads
+   * (the font's space width looked up per glyph, two matrix products, a full {@code TextPosition}). For the common
+   * case (crop box at the origin, horizontal font, upright left-to-right glyph) the same position, width, height,
+   * size and Unicode are computed here with PDFBox's own float arithmetic, so the glyphs are bit-identical; every
+   * other glyph goes through PDFBox's path unchanged.
+   */
+  @Override
+  protected void showGlyph(Matrix trm, PDFont font, int code, Vector displacement) throws IOException {
+    float a = trm.getScaleX();
+    float b = trm.getShearY();
+    float c = trm.getShearX();
+    float d = trm.getScaleY();
+    // TextPosition.getDir() == 0 exactly when this holds; other directions need its rotated getters.
+    boolean upright = d > 0 && Math.abs(b) < a && Math.abs(c) < d && a > 0;
+    if (!cropAtOrigin || !upright || font.isVertical()) {
+      super.showGlyph(trm, font, code, displacement);
+      return;
+    }
+    var state = getGraphicsState();
+    Matrix ctm = state.getCurrentTransformationMatrix();
+    float fontSize = state.getTextState().getFontSize();
+    float horizontalScaling = state.getTextState().getHorizontalScaling() / 100f;
+    Matrix tm = getTextMatrix();
+    float tx = displacement.getX() * fontSize * horizontalScaling;
+    float ty = displacement.getY() * fontSize;
+    // Translation row of translate(tx, ty) x textMatrix x ctm, in Matrix.multiply's evaluation order.
+    float m6 = tx * tm.getValue(0, 0) + ty * tm.getValue(1, 0) + 1f * tm.getValue(2, 0);
+    float m7 = tx * tm.getValue(0, 1) + ty * tm.getValue(1, 1) + 1f * tm.getValue(2, 1);
+    float m8 = tx * tm.getValue(0, 2) + ty * tm.getValue(1, 2) + 1f * tm.getValue(2, 2);
+    float nextX = m6 * ctm.getValue(0, 0) + m7 * ctm.getValue(1, 0) + m8 * ctm.getValue(2, 0);
+    if (!Float.isFinite(nextX) || !Float.isFinite(m6) || !Float.isFinite(m7)) {
+      super.showGlyph(trm, font, code, displacement);
+      return;
+    }
+    FontInfo info = info(font);
+    float heightDir = Math.abs(info.height * trm.getScalingFactorY());
+    String unicode = info.unicode(code);
+    if (unicode == null || unicode.isEmpty()) {
+      return;
+    }
+    float x = trm.getTranslateX();
+    float width = Math.abs(nextX - x);
+    float size = (int) (fontSize * tm.getScalingFactorX());
+    if (size <= 0) {
+      size = heightDir;
+    }
+    float baseline = cropHeight - trm.getTranslateY();
+    float height = heightDir > 0 ? heightDir : size * 0.7f;
+    glyphs.add(new Glyph(unicode, x, baseline - height, baseline, width, size, info.bold));
+  }
+
+  /**
+   * Per-font values that do not change from glyph to glyph. Glyphs of a simple font map a one-byte code to the same
+   * Unicode every time, so those lookups (encoding name, then glyph list) are done once per code.
+   */
+  private static final class FontInfo {
+    private static final String NONE = new String("");
+
+    final PDFont font;
+    final float height;
+    final boolean bold;
+    private final String[] byCode;
+    private final Vector[] displacements = new Vector[256];
+
+    FontInfo(PDFont font, float height, boolean bold) {
+      this.font = font;
+      this.height = height;
+      this.bold = bold;
+      this.byCode = font instanceof PDSimpleFont ? new String[256] : null;
+    }
+
+    /** The glyph's Unicode as LegacyPDFStreamEngine maps it, or null when PDFBox would skip the glyph. */
+    String unicode(int code) throws IOException {
+      if (byCode == null || code < 0 || code > 255) {
+        return map(code);
+      }
+      String u = byCode[code];
+      if (u == null) {
+        u = map(code);
+        byCode[code] = u == null ? NONE : u;
+        return u;
+      }
+      return u == NONE ? null : u;
+    }
+
+    /** PDFBox's displacement of a one-byte code (the font caches the width itself, so it never changes). */
+    Vector displacement(int code) throws IOException {
+      Vector v = displacements[code];
+      if (v == null) {
+        v = font.getDisplacement(code);
+        displacements[code] = v;
+      }
+      return v;
+    }
+
+    private String map(int code) throws IOException {
+      String u = font.toUnicode(code, Glyphs.LIST);
+      if (u == null && font instanceof PDSimpleFont) {
+        u = String.valueOf((char) code);
+      }
+      return u;
+    }
+  }
+
+  /** PDFBox's glyph list plus its additional Unicode mappings, as LegacyPDFStreamEngine loads them. */
+  private static final class Glyphs {
+    static final GlyphList LIST = load();
+
+    private static GlyphList load() {
+      String path = "/org/apache/pdfbox/resources/glyphlist/additional.txt";
+      try (java.io.InputStream in = GlyphList.class.getResourceAsStream(path)) {
+        return new GlyphList(GlyphList.getAdobeGlyphList(), in);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException("cannot read PDFBox resource " + path, e);
+      }
+    }
   }
 
   @Override

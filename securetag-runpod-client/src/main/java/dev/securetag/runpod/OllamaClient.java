@@ -78,15 +78,7 @@ public final class OllamaClient implements LlmClient {
     this.keepAlive = b.keepAlive;
     this.options = Map.copyOf(b.options);
     this.timeouts = b.timeouts;
-    OkHttpClient derived = HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read());
-    if (!token.isEmpty()) {
-      Secret t = token;
-      derived = derived.newBuilder()
-          .addInterceptor(chain -> chain.proceed(chain.request().newBuilder()
-              .header("Authorization", "Bearer " + t.reveal()).build()))
-          .build();
-    }
-    this.http = derived;
+    this.http = HttpSupport.withBearer(HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read()), token);
     this.ownsHttp = b.httpClient == null;
     this.transport = new Transport(http, b.retry, token, "Ollama",
         (kind, status, msg, ra, cause, jobId) -> new RemoteServiceException(kind, status, msg, ra, cause));

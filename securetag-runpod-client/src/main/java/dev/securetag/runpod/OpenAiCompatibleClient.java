@@ -65,15 +65,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
     this.model = b.model;
     this.apiKey = new Secret(b.apiKey == null ? "" : b.apiKey);
     this.timeouts = b.timeouts;
-    OkHttpClient derived = HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read());
-    if (!apiKey.isEmpty()) {
-      Secret k = apiKey;
-      derived = derived.newBuilder()
-          .addInterceptor(chain -> chain.proceed(chain.request().newBuilder()
-              .header("Authorization", "Bearer " + k.reveal()).build()))
-          .build();
-    }
-    this.http = derived;
+    this.http = HttpSupport.withBearer(HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read()), apiKey);
     this.ownsHttp = b.httpClient == null;
     this.transport = new Transport(http, b.retry, apiKey, "OpenAI-compatible server",
         (kind, status, msg, ra, cause, jobId) -> new RemoteServiceException(kind, status, msg, ra, cause));

@@ -79,13 +79,7 @@ public final class RunPodClient implements AutoCloseable {
     this.retry = b.retry;
     this.poll = b.poll;
     this.rateLimits = b.rateLimits;
-    Secret key = apiKey;
-    this.http = HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read())
-        .newBuilder()
-        .addInterceptor(chain -> chain.proceed(chain.request().newBuilder()
-            .header("Authorization", "Bearer " + key.reveal())
-            .build()))
-        .build();
+    this.http = HttpSupport.withBearer(HttpSupport.derive(b.httpClient, timeouts.connect(), timeouts.read()), apiKey);
     this.ownsHttp = b.httpClient == null;
     this.transport = new Transport(http, retry, apiKey, "RunPod",
         (kind, status, msg, ra, cause, jobId) -> new RunPodException(kind, status, msg, ra, cause, jobId, null));

@@ -43,6 +43,20 @@ public final class HttpSupport {
     return b.connectTimeout(connect).readTimeout(read).writeTimeout(read).retryOnConnectionFailure(false).build();
   }
 
+  /**
+   * {@code client} sending {@code Authorization: Bearer <secret>} on every request, or {@code client} itself when the
+   * secret is empty. The header is added by an interceptor so the secret never sits in a Request that could be logged.
+   */
+  public static OkHttpClient withBearer(OkHttpClient client, Secret secret) {
+    if (secret.isEmpty()) {
+      return client;
+    }
+    return client.newBuilder()
+        .addInterceptor(chain -> chain.proceed(chain.request().newBuilder()
+            .header("Authorization", "Bearer " + secret.reveal()).build()))
+        .build();
+  }
+
   /** Releases the threads and sockets of a client this library created itself. */
   public static void shutdownOwned(OkHttpClient client) {
     client.dispatcher().executorService().shutdown();

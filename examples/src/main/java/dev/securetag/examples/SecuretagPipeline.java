@@ -7,6 +7,7 @@ import dev.securetag.core.LlmResponse;
 import dev.securetag.core.TextBlock;
 import dev.securetag.core.TrainingExample;
 import dev.securetag.dataset.DatasetPipeline;
+import dev.securetag.dataset.JsonlWriter;
 import dev.securetag.dataset.Language;
 import dev.securetag.dataset.QaGenerator;
 import dev.securetag.gguf.GgufModel;
@@ -242,11 +243,7 @@ public final class SecuretagPipeline {
       // 3b. fine-tune on a subset small enough to memorise in minutes on a CPU
       List<TrainingExample> demo = demoSubset(dataset.files().train(), options.trainExamples());
       Path demoFile = options.out().resolve("dataset/demo-train.jsonl");
-      dev.securetag.core.AtomicFiles.write(demoFile, os -> {
-        for (TrainingExample e : demo) {
-          os.write((dev.securetag.core.Json.write(e) + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
-        }
-      });
+      JsonlWriter.builder().build().writeFile(demo, demoFile);
       Path trainDir = options.out().resolve("training");
       Path merged = options.out().resolve("merged-model");
       TrainingResult training;

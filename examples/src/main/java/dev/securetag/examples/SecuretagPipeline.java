@@ -42,6 +42,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Optional;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Stream;
@@ -210,14 +211,22 @@ public final class SecuretagPipeline {
       Path pdfDir = options.pdfs() != null ? options.pdfs() : samplePdfs();
       List<TextBlock> blocks = new ArrayList<>();
       CorpusReport corpus;
+      Optional<String> noOcr;
       try (PdfCorpus pdf = PdfCorpus.builder().add(pdfDir).ocr(OcrMode.AUTO).languages("spa", "eng")
           .threads(options.threads()).listener(bar).build()) {
         corpus = pdf.forEach(blocks::add);
+        noOcr = pdf.ocrUnavailableReason();
       }
       section("1. PDF extraction");
       out.println(corpus.summary());
+      String skipped = corpus.skipped().isEmpty() ? ""
+          : ", " + corpus.skipped().size() + " skipped: OCR unavailable";
       summary.put("pages", corpus.pages() + " pages, " + corpus.blocks() + " blocks, " + corpus.tables() + " tables, "
-          + corpus.ocrPages() + " OCR'd, " + corpus.failures().size() + " failed");
+          + corpus.ocrPages() + " OCR'd, " + corpus.failures().size() + " failed" + skipped);
+      if (noOcr.isPresent() && (corpus.ocrUnavailablePages() > 0)) {
+        // Scanned pages are optional input for the demo: say how to get them, and carry on with the rest.
+        summary.put("ocr", corpus.ocrUnavailablePages() + " scanned page(s) not read: " + noOcr.get());
+      }
 
       // 3a. the base model first: the chunker counts tokens with its tokenizer
       Path base = options.baseModel() != null ? options.baseModel() : tinyBase(blocks);

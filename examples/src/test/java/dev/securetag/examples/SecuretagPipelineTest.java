@@ -9,12 +9,15 @@ import dev.securetag.core.SafetensorsReader;
 import dev.securetag.gguf.GenerationOptions;
 import dev.securetag.gguf.GgufModel;
 import dev.securetag.gguf.Modelfile;
+import dev.securetag.pdf.PdfErrorKind;
+import dev.securetag.pdf.internal.OcrEngine;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +44,20 @@ class SecuretagPipelineTest {
     assertThat(outcome.corpus().documents()).hasSize(4);
     assertThat(outcome.corpus().failures()).isEmpty();
     assertThat(outcome.corpus().tables()).isGreaterThanOrEqualTo(2);
+    Optional<String> noOcr = OcrEngine.create(List.of("spa", "eng")).unavailableReason();
+    if (noOcr.isEmpty()) {
+      assertThat(outcome.corpus().skipped()).isEmpty();
+      assertThat(outcome.corpus().ocrPages()).isPositive();
+      assertThat(printed).doesNotContain("skipped");
+    } else {
+      // A machine without Tesseract: the scanned sample is skipped with the install hint, not failed.
+      assertThat(outcome.corpus().skipped()).singleElement().satisfies(d -> {
+        assertThat(d.document()).isEqualTo("scanned-incident-procedure.pdf");
+        assertThat(d.errorKind()).contains(PdfErrorKind.OCR_UNAVAILABLE);
+      });
+      assertThat(printed).contains("0 failed, 1 skipped: OCR unavailable")
+          .contains("apt-get install tesseract-ocr tesseract-ocr-spa tesseract-ocr-eng");
+    }
   }
 
   @Test

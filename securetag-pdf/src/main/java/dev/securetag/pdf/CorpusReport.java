@@ -29,9 +29,23 @@ public record CorpusReport(List<DocumentReport> documents) {
     return documents.stream().mapToInt(d -> d.ocrPages().size()).sum();
   }
 
-  /** The documents that failed. */
+  /** The documents that failed (bad input), not counting {@link #skipped()} ones. */
   public List<DocumentReport> failures() {
-    return documents.stream().filter(d -> !d.ok()).toList();
+    return documents.stream().filter(d -> !d.ok() && !d.skipped()).toList();
+  }
+
+  /**
+   * The documents skipped because an optional part is not installed here (scanned documents without OCR); their
+   * errors say what to install.
+   */
+  public List<DocumentReport> skipped() {
+    return documents.stream().filter(DocumentReport::skipped).toList();
+  }
+
+  /** Total pages that needed OCR and were not read because OCR is not installed. */
+  public int ocrUnavailablePages() {
+    return (int) documents.stream().flatMap(d -> d.pageIssues().stream())
+        .filter(i -> i.kind() == PageIssue.Kind.OCR_UNAVAILABLE).count();
   }
 
   /** A short human-readable summary, one line per document. */
@@ -39,7 +53,9 @@ public record CorpusReport(List<DocumentReport> documents) {
     StringBuilder sb = new StringBuilder();
     for (DocumentReport d : documents) {
       sb.append(d.document()).append(": ");
-      if (d.error().isPresent()) {
+      if (d.skipped()) {
+        sb.append("skipped: OCR unavailable - ").append(d.error().get().getMessage());
+      } else if (d.error().isPresent()) {
         sb.append("FAILED ").append(d.error().get().kind()).append(" - ").append(d.error().get().getMessage());
       } else {
         sb.append(d.pages()).append(" pages, ").append(d.blocks()).append(" blocks, ").append(d.tables())

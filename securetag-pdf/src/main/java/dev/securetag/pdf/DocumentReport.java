@@ -46,6 +46,14 @@ public record DocumentReport(
     return error.isEmpty();
   }
 
+  /**
+   * True when the document yielded nothing only because an optional part is missing here (a scanned document and
+   * no OCR, {@link PdfErrorKind#OCR_UNAVAILABLE}); such a document is not counted as a failure.
+   */
+  public boolean skipped() {
+    return errorKind().filter(k -> k == PdfErrorKind.OCR_UNAVAILABLE).isPresent();
+  }
+
   /** The error kind, if the document failed. */
   public Optional<PdfErrorKind> errorKind() {
     return error.map(PdfExtractionException::kind);

@@ -1,7 +1,8 @@
 package dev.securetag.pdf;
 
 /**
- * A problem with one page that did not stop the document: a page sent to OCR that could not be read, a page
+ * A problem with one page that did not stop the document: a page that needs OCR where OCR is not installed, a page
+ * sent to OCR that could not be read, a page
  * whose text layer looks like garbage while OCR is off, a page whose content stream failed to parse.
  *
  * @param page 1-based page number
@@ -12,7 +13,13 @@ public record PageIssue(int page, Kind kind, String message) {
   public enum Kind {
     /** The text layer failed the quality check and OCR was off; its text was not emitted. */
     LOW_QUALITY_TEXT,
-    /** The page needed OCR but OCR is unavailable or failed; nothing was emitted for it. */
+    /**
+     * The page needed OCR but OCR is not installed here (no Tesseract, or no language data for the configured
+     * languages); nothing was emitted for it. The message names the languages and how to install them. Installing
+     * Tesseract and extracting again recovers the page.
+     */
+    OCR_UNAVAILABLE,
+    /** The page needed OCR, OCR ran, and it failed or its output was unusable; nothing was emitted for it. */
     UNREADABLE,
     /** The page's content could not be parsed; nothing was emitted for it. */
     PAGE_FAILED,

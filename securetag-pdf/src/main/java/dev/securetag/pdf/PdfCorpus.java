@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.ExecutionException;
@@ -57,6 +58,7 @@ public final class PdfCorpus implements AutoCloseable {
   private final boolean allowRestricted;
   private final long maxFileBytes;
   private final int maxPages;
+  private final Path tessdata;
   private final ExecutorService pool;
   private volatile OcrEngine ocrEngine;
   private volatile CorpusReport lastReport;
@@ -72,6 +74,7 @@ public final class PdfCorpus implements AutoCloseable {
     this.allowRestricted = b.allowRestricted;
     this.maxFileBytes = b.maxFileBytes;
     this.maxPages = b.maxPages;
+    this.tessdata = b.tessdata;
     AtomicInteger n = new AtomicInteger();
     ThreadFactory tf = r -> {
       Thread t = new Thread(r, "securetag-pdf-" + n.incrementAndGet());
@@ -161,12 +164,22 @@ public final class PdfCorpus implements AutoCloseable {
       synchronized (this) {
         e = ocrEngine;
         if (e == null) {
-          e = OcrEngine.create(languages);
+          e = OcrEngine.create(languages, tessdata);
           ocrEngine = e;
         }
       }
     }
     return e;
+  }
+
+  /**
+   * Why OCR cannot run here for the configured languages (Tesseract or its language data not installed), with the
+   * install hint; empty when it can. Pages that need OCR are then reported as
+   * {@link PageIssue.Kind#OCR_UNAVAILABLE} and wholly scanned documents as skipped.
+   */
+  public Optional<String> ocrUnavailableReason() {
+    ensureOpen();
+    return ocrMode == OcrMode.OFF ? Optional.empty() : ocr().unavailableReason();
   }
 
   private void ensureOpen() {
@@ -269,6 +282,7 @@ public final class PdfCorpus implements AutoCloseable {
     private boolean allowRestricted;
     private long maxFileBytes = 2L << 30;
     private int maxPages = 20_000;
+    private Path tessdata;
 
     private Builder() {}
 
@@ -350,6 +364,15 @@ public final class PdfCorpus implements AutoCloseable {
         throw new IllegalArgumentException("maxPages must be positive, was " + pages);
       }
       this.maxPages = pages;
+      return this;
+    }
+
+    /**
+     * The Tesseract language-data directory holding {@code <lang>.traineddata}. By default it is found from
+     * {@code TESSDATA_PREFIX}, then the usual install locations.
+     */
+    public Builder tessdata(Path dir) {
+      this.tessdata = Objects.requireNonNull(dir, "dir");
       return this;
     }
 

@@ -18,6 +18,11 @@ public enum PdfErrorKind {
   TRUNCATED,
   /** The document parses but has no pages, or yields no content at all from a non-empty file. */
   EMPTY,
+  /**
+   * Every page with content needs OCR (a scanned document) and OCR is not installed here. The document is skipped,
+   * not failed: {@link CorpusReport#skipped()} lists it, and installing Tesseract recovers it.
+   */
+  OCR_UNAVAILABLE,
   /** Larger than the configured file-size or page-count limit. */
   TOO_LARGE
 }

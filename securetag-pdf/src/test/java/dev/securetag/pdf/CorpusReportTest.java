@@ -28,4 +28,21 @@ class CorpusReportTest {
     assertThat(r.summary()).isEqualTo("a.pdf: 10 pages, 40 blocks, 3 tables, 1 OCR pages, 1 page issues (120 ms)\n"
         + "b.pdf: FAILED ENCRYPTED - /data/b.pdf: encrypted and needs a password (3 ms)\n");
   }
+
+  @Test
+  void countsScannedDocumentWithoutOcrAsSkippedNotFailed() {
+    DocumentReport scan = new DocumentReport(Path.of("/data/scan.pdf"), 1, 0, 0, List.of(), Duration.ofMillis(5),
+        List.of(new PageIssue(1, PageIssue.Kind.OCR_UNAVAILABLE, "needs OCR (image-only page) but ...")), List.of(),
+        Optional.of(new PdfExtractionException(PdfErrorKind.OCR_UNAVAILABLE, "/data/scan.pdf", "all 1 pages need OCR")));
+    DocumentReport bad = new DocumentReport(Path.of("/data/b.pdf"), 0, 0, 0, List.of(), Duration.ofMillis(3),
+        List.of(), List.of(), Optional.of(new PdfExtractionException(PdfErrorKind.CORRUPT, "/data/b.pdf", "broken")));
+    CorpusReport r = new CorpusReport(List.of(scan, bad));
+    assertThat(scan.skipped()).isTrue();
+    assertThat(scan.ok()).isFalse();
+    assertThat(bad.skipped()).isFalse();
+    assertThat(r.failures()).containsExactly(bad);
+    assertThat(r.skipped()).containsExactly(scan);
+    assertThat(r.ocrUnavailablePages()).isEqualTo(1);
+    assertThat(r.summary()).startsWith("scan.pdf: skipped: OCR unavailable - /data/scan.pdf: all 1 pages need OCR");
+  }
 }

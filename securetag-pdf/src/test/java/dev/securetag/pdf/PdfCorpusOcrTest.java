@@ -120,20 +120,74 @@ class PdfCorpusOcrTest {
   }
 
   @Test
-  void reportsPageAsUnreadableWhenOcrLanguageIsMissing() {
+  void reportsPageAsOcrUnavailableWhenOcrLanguageIsMissing() {
+    // Holds with and without Tesseract installed: either the language data or Tesseract itself is missing.
     Path f = TestPdfs.writeStandard(dir.resolve("nolang.pdf"), w -> {
       w.paragraph("Readable first page.");
       w.imagePage(PdfLayoutWriter.renderScan(List.of("Scanned text."), 12f), List.of());
     });
     ExtractedDocument d;
     try (PdfCorpus c = PdfCorpus.builder().add(f).ocr(OcrMode.AUTO).languages("zzz").build()) {
+      assertThat(c.ocrUnavailableReason()).hasValueSatisfying(r -> assertThat(r).contains("zzz"));
       d = c.extract(f);
     }
     assertThat(d.blocks()).extracting(TextBlock::text).containsExactly("Readable first page.");
+    assertThat(d.report().ok()).isTrue();
     assertThat(d.report().pageIssues()).singleElement().satisfies(i -> {
       assertThat(i.page()).isEqualTo(2);
-      assertThat(i.kind()).isEqualTo(PageIssue.Kind.UNREADABLE);
-      assertThat(i.message()).contains("image-only page").contains("zzz");
+      assertThat(i.kind()).isEqualTo(PageIssue.Kind.OCR_UNAVAILABLE);
+      assertThat(i.message()).contains("image-only page").contains("zzz").contains("tesseract-ocr-zzz");
     });
+  }
+
+  @Test
+  void skipsScannedDocumentAndSaysWhatToInstallWhenTesseractDataIsAbsent() throws Exception {
+    Path emptyTessdata = java.nio.file.Files.createDirectories(dir.resolve("empty-tessdata"));
+    Path scan = TestPdfs.writeStandard(dir.resolve("docs/scan.pdf"), w ->
+        w.imagePage(PdfLayoutWriter.renderScan(ENGLISH, 12f), List.of()));
+    Path text = TestPdfs.writeStandard(dir.resolve("docs/text.pdf"), w ->
+        w.paragraph("A page with a text layer needs no OCR at all."));
+    List<TextBlock> blocks = new java.util.ArrayList<>();
+    CorpusReport report;
+    try (PdfCorpus c = PdfCorpus.builder().add(dir.resolve("docs")).ocr(OcrMode.AUTO).languages("spa", "eng")
+        .tessdata(emptyTessdata).build()) {
+      assertThat(c.ocrUnavailableReason()).hasValueSatisfying(r -> assertThat(r)
+          .contains(emptyTessdata.toString()).contains("[spa, eng]").contains("tesseract-ocr-spa"));
+      report = c.forEach(blocks::add);
+      assertThat(org.assertj.core.api.Assertions.catchThrowableOfType(() -> c.extract(scan),
+          PdfExtractionException.class).kind()).isEqualTo(PdfErrorKind.OCR_UNAVAILABLE);
+    }
+    assertThat(blocks).extracting(TextBlock::text).containsExactly("A page with a text layer needs no OCR at all.");
+    assertThat(report.failures()).isEmpty();
+    assertThat(report.skipped()).singleElement().satisfies(d -> {
+      assertThat(d.file()).isEqualTo(scan);
+      assertThat(d.errorKind()).contains(PdfErrorKind.OCR_UNAVAILABLE);
+      assertThat(d.pageIssues()).extracting(PageIssue::kind).containsExactly(PageIssue.Kind.OCR_UNAVAILABLE);
+      assertThat(d.error().orElseThrow().getMessage()).contains("scan.pdf").contains("needs OCR (image-only page)")
+          .contains("tesseract-ocr-spa");
+    });
+    assertThat(report.ocrUnavailablePages()).isEqualTo(1);
+    assertThat(report.summary()).contains("scan.pdf: skipped: OCR unavailable").doesNotContain("FAILED")
+        .contains(text.getFileName() + ": 1 pages, 1 blocks");
+  }
+
+  @Test
+  void ocrUnavailableReasonIsEmptyWhenOcrIsOffOrTesseractIsInstalled() {
+    try (PdfCorpus off = PdfCorpus.builder().ocr(OcrMode.OFF).languages("zzz").build()) {
+      assertThat(off.ocrUnavailableReason()).isEmpty();
+    }
+    OcrEngine engine = OcrEngine.create(List.of("spa", "eng"));
+    try (PdfCorpus auto = PdfCorpus.builder().languages("spa", "eng").build()) {
+      assertThat(auto.ocrUnavailableReason()).isEqualTo(engine.unavailableReason());
+    }
+  }
+
+  @Test
+  void findsNoOcrWhereCiHidTesseract() {
+    // .ci/without-optional sets this while it hides Tesseract: proves the JDK-only run really ran without OCR.
+    Assumptions.assumeTrue("true".equals(System.getenv("SECURETAG_WITHOUT_OPTIONAL")),
+        "only in CI's run with the optional native parts hidden");
+    assertThat(OcrEngine.create(List.of("spa", "eng")).unavailableReason())
+        .hasValueSatisfying(r -> assertThat(r).contains("traineddata missing").contains("tesseract-ocr-spa"));
   }
 }

@@ -201,6 +201,14 @@ public final class DocumentExtractor {
       }
       List<TextBlock> blocks = new Assembler(name, outline, vocabulary).assemble(layouts);
       if (blocks.isEmpty()) {
+        // A scanned document on a machine without OCR is not bad input: report it as skipped, with the install hint.
+        Optional<PageIssue> noOcr = issues.stream().filter(i -> i.kind() == PageIssue.Kind.OCR_UNAVAILABLE).findFirst();
+        boolean onlyNoOcr = issues.stream().allMatch(i -> i.kind() == PageIssue.Kind.OCR_UNAVAILABLE
+            || i.kind() == PageIssue.Kind.BLANK);
+        if (noOcr.isPresent() && onlyNoOcr) {
+          throw new PdfExtractionException(PdfErrorKind.OCR_UNAVAILABLE, loc, "all " + n + " pages need OCR; "
+              + noOcr.get().message());
+        }
         throw new PdfExtractionException(PdfErrorKind.EMPTY, loc, "no text could be extracted from any of its " + n
             + " pages" + (issues.isEmpty() ? "" : " (" + issues.get(0).message() + ")"));
       }
@@ -308,7 +316,7 @@ public final class DocumentExtractor {
       OcrEngine engine = ocr.get();
       Optional<String> why = engine.unavailableReason();
       if (why.isPresent()) {
-        issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "needs OCR ("
+        issues.add(new PageIssue(p, PageIssue.Kind.OCR_UNAVAILABLE, "needs OCR ("
             + (scanLike ? "image-only page" : noText ? "no text layer" : verdict.reason()) + ") but " + why.get()));
         if (opt.ocrMode() != OcrMode.ALWAYS || !verdict.usable() || noText) {
           return null;

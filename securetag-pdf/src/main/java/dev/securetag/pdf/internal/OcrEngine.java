@@ -32,6 +32,13 @@ public final class OcrEngine {
     "/usr/local/share/tessdata", "/opt/homebrew/share/tessdata"
   };
 
+  /** What a user installs to get OCR for {@code languages}; appended to every "unavailable" reason. */
+  public static String installHint(List<String> languages) {
+    return "install Tesseract with the language data (Debian/Ubuntu: apt-get install tesseract-ocr tesseract-ocr-"
+        + String.join(" tesseract-ocr-", languages) + "; macOS: brew install tesseract tesseract-lang) or point "
+        + "TESSDATA_PREFIX at a tessdata directory";
+  }
+
   private final List<String> languages;
   private final Path datapath;
   private final String unavailable;
@@ -46,10 +53,22 @@ public final class OcrEngine {
 
   /** Finds tessdata and checks that the native library loads; never throws for a missing Tesseract. */
   public static OcrEngine create(List<String> languages) {
-    Path dir = findTessdata();
+    return create(languages, null);
+  }
+
+  /**
+   * Like {@link #create(List)}, with an explicit tessdata directory instead of the search ({@code TESSDATA_PREFIX},
+   * then the usual install locations) when {@code tessdata} is not null.
+   */
+  public static OcrEngine create(List<String> languages, Path tessdata) {
+    // Every reason names the languages asked for, so a report says what was missing whichever part is absent.
+    String wanted = "OCR languages " + String.join("+", languages);
+    Path dir = tessdata != null ? (Files.isDirectory(tessdata) ? tessdata : null) : findTessdata();
     if (dir == null) {
-      return new OcrEngine(languages, null,
-          "no tessdata directory found (set TESSDATA_PREFIX or install tesseract-ocr and tesseract-ocr-<lang>)");
+      String where = tessdata != null ? "tessdata directory " + tessdata + " does not exist"
+          : "no tessdata directory found";
+      return new OcrEngine(languages, null, "Tesseract is not installed for " + wanted + " (" + where + "): "
+          + installHint(languages));
     }
     List<String> missing = new ArrayList<>();
     for (String lang : languages) {
@@ -58,12 +77,13 @@ public final class OcrEngine {
       }
     }
     if (!missing.isEmpty()) {
-      return new OcrEngine(languages, dir, "traineddata missing in " + dir + " for " + missing
-          + " (install tesseract-ocr-" + String.join("/-", missing) + ")");
+      return new OcrEngine(languages, dir, "traineddata missing in " + dir + " for " + missing + " (" + wanted
+          + "): " + installHint(languages));
     }
     OcrEngine probe = new OcrEngine(languages, dir, null);
     String reason = probe.probe();
-    return reason == null ? probe : new OcrEngine(languages, dir, reason);
+    return reason == null ? probe
+        : new OcrEngine(languages, dir, reason + " (" + wanted + "): " + installHint(languages));
   }
 
   private static Path findTessdata() {

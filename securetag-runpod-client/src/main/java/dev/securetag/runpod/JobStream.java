@@ -10,14 +10,16 @@ import java.util.NoSuchElementException;
 import java.util.Optional;
 
 /**
- * The partial outputs of one job, read by polling {@code /stream/{id}} with the client's poll policy (reset to the
- * initial interval whenever chunks arrive). Iteration ends when the job is terminal and no chunks are left; a
+ * The partial outputs of one job, read by polling {@code /stream/{id}} with the client's poll policy or the one given
+ * to {@link RunPodClient#stream(String, Duration, PollPolicy)} (reset to the initial interval whenever chunks
+ * arrive). Iteration ends when the job is terminal and no chunks are left; a
  * deadline bounds it. Not thread-safe; use one stream per consumer.
  */
 public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
   private final RunPodClient client;
   private final String jobId;
   private final Deadline deadline;
+  private final PollPolicy poll;
   private final ArrayDeque<StreamChunk> buffer = new ArrayDeque<>();
   private Duration interval;
   private JobStatus lastStatus;
@@ -27,11 +29,12 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
   private boolean polledOnce;
   private long nextPollAt;
 
-  JobStream(RunPodClient client, String jobId, Deadline deadline) {
+  JobStream(RunPodClient client, String jobId, Deadline deadline, PollPolicy poll) {
     this.client = client;
     this.jobId = jobId;
     this.deadline = deadline;
-    this.interval = client.pollPolicy().initialInterval();
+    this.poll = poll;
+    this.interval = poll.initialInterval();
   }
 
   public String jobId() {
@@ -112,9 +115,9 @@ public final class JobStream implements Iterator<StreamChunk>, AutoCloseable {
         if (status.isTerminal()) {
           finished = true;
         }
-        interval = client.next(interval);
+        interval = RunPodClient.next(interval, poll);
       } else {
-        interval = client.pollPolicy().initialInterval();
+        interval = poll.initialInterval();
       }
       nextPollAt = System.nanoTime() + interval.toNanos();
       if (status != null) {

@@ -3,13 +3,13 @@ package dev.securetag.runpod;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import com.sun.net.httpserver.HttpExchange;
-import com.sun.net.httpserver.HttpServer;
 import dev.securetag.core.Hashing;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.internal.HttpServers;
+import dev.securetag.runpod.internal.BlockingHttpServer;
+import dev.securetag.runpod.internal.BlockingHttpServer.Exchange;
 import dev.securetag.runpod.internal.OllamaStreamTranslator;
+import dev.securetag.runpod.internal.OutputText;
 import dev.securetag.runpod.internal.Secret;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,8 +24,6 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -38,16 +36,23 @@ import org.slf4j.LoggerFactory;
  * {@code /api/tags}, {@code /api/show}, {@code /api/version}, {@code GET /}) and runs each generation as a RunPod
  * Serverless job, so an application written against Ollama switches to RunPod by changing one URL.
  *
- * <p>Each generation is submitted with {@code /run} and followed on {@code /stream}: every chunk is re-emitted as an
- * Ollama NDJSON line as soon as it arrives, and a final {@code done} line carries the fields Ollama clients read
- * (durations from RunPod's queue/run times when the worker sent none). Generations longer than the runsync window
- * and cold starts therefore work; aggregated list outputs are unwrapped; failures become Ollama's
- * {@code {"error": ".."}} shape (an error line once streaming has begun). A caller disconnecting cancels the job.
+ * <p>Each generation is submitted with {@code /run} and followed on {@code /stream} (polled at most every
+ * {@code maxPollInterval}, 500 ms by default): every chunk is re-emitted as an Ollama NDJSON line as soon as it
+ * arrives, and a final {@code done} line carries the fields Ollama clients read (durations from RunPod's queue/run
+ * times when the worker sent none). Generations longer than the runsync window and cold starts therefore work;
+ * aggregated list outputs are unwrapped; failures become Ollama's {@code {"error": ".."}} shape (an error line once
+ * streaming has begun). Failures talking to RunPod reach the caller as a fixed message per kind (plus an
+ * {@code error_kind} field); the detail is logged, without the key.
+ *
+ * <p>A caller that disconnects gets its RunPod job cancelled, also while the proxy has nothing to write to it
+ * ({@code "stream": false}, or a worker that streams nothing): the connection is watched for the caller hanging up
+ * once its request has been read. At most {@code maxConcurrent} generations (64 by default) run at once; further ones
+ * wait up to {@code admissionWait} (30 s) for a slot, then get 503 with Retry-After.
  *
  * <p>The proxy holds the RunPod key so callers never do: it binds to loopback unless told otherwise, can require its
- * own bearer token (compared in constant time), caps request bodies, never forwards a caller's Authorization header
- * and never echoes the RunPod key. At most {@code maxConcurrent} generations run at once; more get 503.
- * {@link #close()} stops accepting and lets in-flight generations finish (up to the grace period).
+ * own bearer token (scheme case-insensitive, token compared in constant time), caps request bodies, never forwards a
+ * caller's Authorization header and never echoes the RunPod key. {@link #close()} stops accepting and lets in-flight
+ * generations finish (up to the grace period).
  *
  * <pre>{@code
  * try (RunPodClient runpod = RunPodClient.builder().endpointId("abc123").apiKey(System.getenv("RUNPOD_API_KEY")).build();
@@ -63,21 +68,24 @@ public final class OllamaRunPodProxy implements AutoCloseable {
   public static final String OLLAMA_API_VERSION = "0.6.0";
   private static final List<String> PASSTHROUGH = List.of("system", "options", "format", "keep_alive", "template",
       "think", "images", "tools", "raw", "suffix", "context");
+  private static final long ADMISSION_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final RunPodClient runPod;
   private final String model;
   private final Secret accessToken;
   private final long maxBodyBytes;
   private final int maxConcurrent;
+  private final Duration admissionWait;
+  private final PollPolicy poll;
   private final Duration requestDeadline;
   private final Duration shutdownGrace;
   private final Duration keepAlive;
   private final Semaphore permits;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final AtomicInteger queued = new AtomicInteger();
   private final AtomicBoolean accepting = new AtomicBoolean(true);
   private final AtomicBoolean closed = new AtomicBoolean();
-  private final HttpServer server;
-  private final ExecutorService threads;
+  private final BlockingHttpServer server;
   private final Instant started = Instant.now();
 
   private OllamaRunPodProxy(Builder b) {
@@ -86,27 +94,26 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     this.accessToken = b.accessToken == null ? null : new Secret(b.accessToken);
     this.maxBodyBytes = b.maxBodyBytes;
     this.maxConcurrent = b.maxConcurrent;
+    this.admissionWait = b.admissionWait;
     this.requestDeadline = b.requestDeadline;
     this.shutdownGrace = b.shutdownGrace;
     this.keepAlive = b.queueKeepAlive;
-    this.permits = new Semaphore(b.maxConcurrent);
-    AtomicInteger n = new AtomicInteger();
-    // Room beyond maxConcurrent so saturated and metadata requests still get an answer instead of queueing.
-    this.threads = Executors.newFixedThreadPool(b.maxConcurrent + 8, r -> {
-      Thread t = new Thread(r, "ollama-runpod-proxy-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.permits = new Semaphore(b.maxConcurrent, true);
+    PollPolicy clientPoll = runPod.pollPolicy();
+    Duration max = min(clientPoll.maxInterval(), b.maxPollInterval);
+    this.poll = PollPolicy.builder().initialInterval(min(clientPoll.initialInterval(), max)).maxInterval(max)
+        .multiplier(clientPoll.multiplier()).build();
     try {
-      HttpServers.enableNoDelay();
-      this.server = HttpServer.create(new InetSocketAddress(b.bindAddress, b.port), 256);
+      this.server = BlockingHttpServer.start(new InetSocketAddress(b.bindAddress, b.port), 256, b.maxConnections,
+          "ollama-runpod-proxy", this::handle);
     } catch (IOException e) {
       throw new IllegalStateException("cannot bind Ollama proxy on " + b.bindAddress.getHostAddress() + ":" + b.port, e);
     }
-    server.createContext("/", this::handle);
-    server.setExecutor(threads);
-    server.start();
     LOG.info("Ollama-to-RunPod proxy listening on {} for endpoint {}", baseUrl(), runPod.endpointId());
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
   }
 
   public static Builder builder() {
@@ -115,17 +122,17 @@ public final class OllamaRunPodProxy implements AutoCloseable {
 
   /** The address it listens on. */
   public InetSocketAddress address() {
-    return server.getAddress();
+    return server.address();
   }
 
   /** The URL to give Ollama clients, e.g. {@code http://127.0.0.1:11434}. */
   public String baseUrl() {
-    InetAddress a = server.getAddress().getAddress();
+    InetAddress a = server.address().getAddress();
     String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
     if (host.contains(":")) {
       host = "[" + host + "]";
     }
-    return "http://" + host + ":" + server.getAddress().getPort();
+    return "http://" + host + ":" + server.address().getPort();
   }
 
   /** Generations running right now. */
@@ -133,42 +140,47 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     return inFlight.get();
   }
 
+  /** Generations waiting for a free slot (beyond {@code maxConcurrent}) right now. */
+  public int queued() {
+    return queued.get();
+  }
+
   // ------------------------------------------------------------------ dispatch
 
-  private void handle(HttpExchange ex) {
+  private void handle(Exchange ex) throws IOException {
     try {
       dispatch(ex);
-    } catch (IOException e) {
-      LOG.debug("caller connection failed on {}: {}", ex.getRequestURI().getPath(), e.getMessage());
+    } catch (MethodNotAllowed e) {
+      // answered already
     } catch (RuntimeException e) {
-      LOG.warn("proxy failed on {}", ex.getRequestURI().getPath(), e);
-      sendQuietly(ex, 500, error("internal proxy error: " + e.getClass().getSimpleName()));
-    } finally {
-      ex.close();
+      LOG.warn("proxy failed on {}", ex.path(), e);
+      if (!ex.responseStarted()) {
+        send(ex, 500, error("internal proxy error: " + e.getClass().getSimpleName(), "proxy_error"));
+      }
     }
   }
 
-  private void dispatch(HttpExchange ex) throws IOException {
-    String path = ex.getRequestURI().getPath();
-    String method = ex.getRequestMethod();
+  private void dispatch(Exchange ex) throws IOException {
+    String path = ex.path();
+    String method = ex.method();
     if (path.equals("/") && (method.equals("GET") || method.equals("HEAD"))) {
       byte[] body = "Ollama is running".getBytes(StandardCharsets.UTF_8);
-      ex.getResponseHeaders().set("Content-Type", "text/plain; charset=utf-8");
-      ex.sendResponseHeaders(200, method.equals("HEAD") ? -1 : body.length);
+      ex.responseHeader("Content-Type", "text/plain; charset=utf-8");
+      ex.sendResponseHeaders(200, body.length);
       if (method.equals("GET")) {
-        ex.getResponseBody().write(body);
+        ex.responseBody().write(body);
       }
       return;
     }
     if (!authorized(ex)) {
       drain(ex);
-      send(ex, 401, error("unauthorized: this proxy needs Authorization: Bearer <proxy token>"));
+      send(ex, 401, error("unauthorized: this proxy needs Authorization: Bearer <proxy token>", "unauthorized"));
       return;
     }
     if (!accepting.get()) {
       drain(ex);
-      ex.getResponseHeaders().set("Retry-After", "1");
-      send(ex, 503, error("proxy is shutting down"));
+      ex.responseHeader("Retry-After", "1");
+      send(ex, 503, error("proxy is shutting down", "shutting_down"));
       return;
     }
     switch (path) {
@@ -197,35 +209,42 @@ public final class OllamaRunPodProxy implements AutoCloseable {
         return;
       default:
         drain(ex);
-        send(ex, 404, error("404 page not found: " + path));
+        send(ex, 404, error("404 page not found: " + path, "not_found"));
     }
   }
 
-  private void requirePost(HttpExchange ex) throws IOException {
-    if (!ex.getRequestMethod().equals("POST")) {
+  private void requirePost(Exchange ex) throws IOException {
+    if (!ex.method().equals("POST")) {
       drain(ex);
-      send(ex, 405, error("method " + ex.getRequestMethod() + " not allowed"));
+      send(ex, 405, error("method " + ex.method() + " not allowed", "method_not_allowed"));
       throw new MethodNotAllowed();
     }
   }
 
-  private static final class MethodNotAllowed extends IOException {
+  private static final class MethodNotAllowed extends RuntimeException {
     private static final long serialVersionUID = 1L;
 
     MethodNotAllowed() {
-      super("method not allowed");
+      super("method not allowed", null, false, false);
     }
   }
 
-  private boolean authorized(HttpExchange ex) {
+  /** {@code Authorization: Bearer <token>}; the scheme is case-insensitive (RFC 7235 2.1), the token is not. */
+  private boolean authorized(Exchange ex) {
     if (accessToken == null) {
       return true;
     }
-    String header = ex.getRequestHeaders().getFirst("Authorization");
-    byte[] given = (header == null ? "" : header).getBytes(StandardCharsets.UTF_8);
-    byte[] expected = ("Bearer " + accessToken.reveal()).getBytes(StandardCharsets.UTF_8);
-    // MessageDigest.isEqual runs in time independent of where the bytes differ.
-    return MessageDigest.isEqual(given, expected);
+    String header = ex.requestHeader("Authorization");
+    String h = header == null ? "" : header.trim();
+    int sp = 0;
+    while (sp < h.length() && h.charAt(sp) != ' ' && h.charAt(sp) != '\t') {
+      sp++;
+    }
+    boolean schemeOk = h.substring(0, sp).equalsIgnoreCase("Bearer");
+    byte[] given = h.substring(sp).trim().getBytes(StandardCharsets.UTF_8);
+    byte[] expected = accessToken.reveal().getBytes(StandardCharsets.UTF_8);
+    // MessageDigest.isEqual runs in time independent of where the bytes differ; both checks always run.
+    return MessageDigest.isEqual(given, expected) & schemeOk;
   }
 
   private ObjectNode tags() {
@@ -237,14 +256,14 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     return root;
   }
 
-  private void show(HttpExchange ex) throws IOException {
+  private void show(Exchange ex) throws IOException {
     JsonNode body = readJson(ex);
     if (body == null) {
       return;
     }
     String name = body.path("model").asText(body.path("name").asText(""));
     if (!sameModel(name)) {
-      send(ex, 404, error("model '" + name + "' not found"));
+      send(ex, 404, error("model '" + name + "' not found", "not_found"));
       return;
     }
     ObjectNode out = Json.object();
@@ -261,24 +280,73 @@ public final class OllamaRunPodProxy implements AutoCloseable {
 
   // ------------------------------------------------------------------ generation
 
-  private void generate(HttpExchange ex, boolean chat) throws IOException {
+  /**
+   * One generation's link between its caller and its RunPod job. The connection watcher and the relaying thread
+   * both may learn first that the job must go (caller gone, failure); the job is cancelled exactly once, and never
+   * after it was settled (relayed to the end).
+   */
+  private final class Generation {
+    private final AtomicBoolean settled = new AtomicBoolean();
+    private volatile boolean gone;
+    private volatile String jobId;
+
+    /** Runs on the connection watcher's thread when the caller hangs up. */
+    void callerGone() {
+      gone = true;
+      String id = jobId;
+      if (id != null) {
+        cancelOnce(id, "its caller disconnected");
+      }
+    }
+
+    /** Records the job; false (and the job cancelled) when the caller already left. */
+    boolean jobStarted(String id) {
+      jobId = id;
+      if (gone) {
+        cancelOnce(id, "its caller disconnected before the job was submitted");
+        return false;
+      }
+      return true;
+    }
+
+    void settle() {
+      settled.set(true);
+    }
+
+    void cancelOnce(String id, String why) {
+      if (settled.compareAndSet(false, true)) {
+        cancelQuietly(id, why);
+      }
+    }
+  }
+
+  private void generate(Exchange ex, boolean chat) throws IOException {
     JsonNode body = readJson(ex);
     if (body == null) {
       return;
     }
     if (chat ? !body.path("messages").isArray() : !body.has("prompt")) {
-      send(ex, 400, error(chat ? "messages is required" : "prompt is required"));
+      send(ex, 400, error(chat ? "messages is required" : "prompt is required", "invalid_request"));
       return;
     }
     String requested = body.path("model").asText("");
     if (requested.isEmpty()) {
-      send(ex, 400, error("model is required"));
+      send(ex, 400, error("model is required", "invalid_request"));
       return;
     }
-    if (!permits.tryAcquire()) {
-      ex.getResponseHeaders().set("Retry-After", "1");
-      send(ex, 503, error("server busy: the proxy is running its limit of " + maxConcurrent
-          + " concurrent generations, please try again"));
+    Generation gen = new Generation();
+    // The request is fully read: from here on a hang-up is visible, even while we have nothing to write.
+    ex.watchForDisconnect(gen::callerGone);
+    if (!admit(gen)) {
+      if (gen.gone) {
+        LOG.debug("caller of {} left while waiting for a generation slot", ex.path());
+        return;
+      }
+      ex.responseHeader("Retry-After", "1");
+      send(ex, 503, error(accepting.get()
+          ? "server busy: the proxy is running its limit of " + maxConcurrent
+              + " concurrent generations and none finished within " + admissionWait.toMillis() + " ms, please try again"
+          : "proxy is shutting down", accepting.get() ? "busy" : "shutting_down"));
       return;
     }
     inFlight.incrementAndGet();
@@ -301,27 +369,65 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       try {
         submitted = runPod.run(JobRequest.of(input));
       } catch (RunPodException e) {
-        send(ex, upstreamStatus(e), error(upstreamMessage(e)));
+        upstreamFailure(ex, null, "submit", null, e);
         return;
       }
-      relay(ex, submitted.id(), requested, chat, stream);
+      if (!gen.jobStarted(submitted.id())) {
+        return;
+      }
+      relay(ex, gen, submitted.id(), requested, chat, stream);
     } finally {
       inFlight.decrementAndGet();
       permits.release();
     }
   }
 
-  private void relay(HttpExchange ex, String jobId, String requested, boolean chat, boolean stream) throws IOException {
+  /** Takes a generation slot, waiting up to {@code admissionWait}; false when none freed, the caller left or we close. */
+  private boolean admit(Generation gen) {
+    try {
+      // The timed form honours the semaphore's fairness: a newcomer does not overtake callers already waiting.
+      if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
+        return true;
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+    queued.incrementAndGet();
+    try {
+      long end = System.nanoTime() + admissionWait.toNanos();
+      while (true) {
+        long left = end - System.nanoTime();
+        if (left <= 0 || gen.gone || !accepting.get()) {
+          return false;
+        }
+        if (permits.tryAcquire(Math.min(left, ADMISSION_SLICE_NANOS), TimeUnit.NANOSECONDS)) {
+          if (gen.gone || !accepting.get()) {
+            permits.release();
+            return false;
+          }
+          return true;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    } finally {
+      queued.decrementAndGet();
+    }
+  }
+
+  private void relay(Exchange ex, Generation gen, String jobId, String requested, boolean chat, boolean stream)
+      throws IOException {
     OllamaStreamTranslator tr = new OllamaStreamTranslator(requested, chat);
     OutputStream out = null;
-    boolean finished = false;
-    try (JobStream js = runPod.stream(jobId, requestDeadline)) {
+    try (JobStream js = runPod.stream(jobId, requestDeadline, poll)) {
       if (stream) {
-        ex.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+        ex.responseHeader("Content-Type", "application/x-ndjson");
         ex.sendResponseHeaders(200, 0);
-        out = ex.getResponseBody();
+        out = ex.responseBody();
       }
-      while (true) {
+      while (!gen.gone) {
         StreamChunk chunk;
         if (out != null && keepAlive != null) {
           Optional<StreamChunk> c = js.poll(keepAlive);
@@ -352,6 +458,9 @@ public final class OllamaRunPodProxy implements AutoCloseable {
           break;
         }
       }
+      if (gen.gone) {
+        return; // the watcher cancelled the job; nobody is left to answer
+      }
       JobResult fin = runPod.status(jobId);
       if (!tr.hasText() && tr.error().isEmpty() && fin.hasOutput()) {
         // Sync (non-generator) workers put everything in the final output and nothing on /stream.
@@ -362,19 +471,23 @@ public final class OllamaRunPodProxy implements AutoCloseable {
           }
         }
       }
+      gen.settle();
       String failure = tr.error().orElse(null);
+      String failKind = "job_failed";
       int failStatus = 500;
       if (failure == null && fin.status() != JobStatus.COMPLETED) {
+        // The worker's own error message, as Ollama itself would report a model failure.
         failure = "RunPod job " + jobId + " ended " + fin.rawStatus()
-            + fin.errorMessage().map(m -> ": " + m).orElse("");
+            + fin.errorMessage().map(m -> ": " + OutputText.snippet(m)).orElse("");
         failStatus = fin.status() == JobStatus.TIMED_OUT ? 504 : 500;
+        failKind = fin.status() == JobStatus.TIMED_OUT ? "job_timed_out"
+            : fin.status() == JobStatus.CANCELLED ? "job_cancelled" : "job_failed";
       }
-      finished = true;
       if (failure != null) {
         if (out != null) {
-          writeLine(out, (ObjectNode) Json.mapper().readTree(error(failure)));
+          writeLine(out, errorNode(failure, failKind));
         } else {
-          send(ex, failStatus, error(failure));
+          send(ex, failStatus, Json.write(errorNode(failure, failKind)));
         }
         return;
       }
@@ -386,32 +499,28 @@ public final class OllamaRunPodProxy implements AutoCloseable {
         send(ex, 200, Json.write(done));
       }
     } catch (RunPodException e) {
-      finished = e.kind() != Kind.TIMEOUT;
-      if (!finished) {
-        cancelQuietly(jobId);
-        finished = true;
+      if (e.kind() != Kind.NOT_FOUND) {
+        // Nobody will read this job's result any more.
+        gen.cancelOnce(jobId, "the proxy gave up on it (" + e.kind() + ")");
       }
-      if (out != null) {
-        writeLine(out, (ObjectNode) Json.mapper().readTree(error(upstreamMessage(e))));
-      } else {
-        send(ex, upstreamStatus(e), error(upstreamMessage(e)));
+      if (!gen.gone) {
+        upstreamFailure(ex, out, "follow-up", jobId, e);
       }
-    } catch (IOException | CancellationException e) {
-      // The caller went away (or we are being torn down): nobody will read the result, so stop paying for it.
-      throw e instanceof IOException ? (IOException) e : new IOException("cancelled", e);
+    } catch (CancellationException e) {
+      throw new IOException("generation interrupted", e);
     } finally {
-      if (!finished) {
-        cancelQuietly(jobId);
-      }
+      // Caller gone mid-write, or we are being torn down: nobody will read the result, so stop paying for it.
+      gen.cancelOnce(jobId, "its caller went away");
     }
   }
 
-  private void cancelQuietly(String jobId) {
+  private void cancelQuietly(String jobId, String why) {
     try {
       runPod.cancel(jobId);
-      LOG.debug("cancelled RunPod job {} after its caller went away", jobId);
-    } catch (RunPodException | IllegalStateException e) {
-      LOG.warn("could not cancel abandoned RunPod job {}: {}", jobId, e.getMessage());
+      LOG.info("cancelled RunPod job {}: {}", jobId, why);
+    } catch (RuntimeException e) {
+      // RunPod failing, the client closed, or this thread interrupted by shutdown: the job keeps its own timeouts.
+      LOG.warn("could not cancel RunPod job {} ({}): {}", jobId, why, e.getMessage());
     }
   }
 
@@ -420,66 +529,87 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     out.write('\n');
   }
 
-  private static int upstreamStatus(RunPodException e) {
-    switch (e.kind()) {
-      case RATE_LIMITED:
-        return 429;
-      case TIMEOUT:
-        return 504;
-      case INVALID_REQUEST:
-        return 400;
-      default:
-        return 502;
+  /** What the caller is told for each kind of RunPod failure: the status, a fixed message and an error_kind. */
+  private enum Upstream {
+    CONNECTION(502, "upstream_unreachable", "could not reach the upstream RunPod endpoint"),
+    TIMEOUT(504, "upstream_timeout", "the upstream RunPod endpoint did not answer in time"),
+    RATE_LIMITED(429, "upstream_rate_limited", "the upstream RunPod endpoint is rate limiting requests, please retry later"),
+    SERVER_ERROR(502, "upstream_error", "the upstream RunPod endpoint failed"),
+    AUTHENTICATION(502, "upstream_auth", "upstream RunPod endpoint rejected the proxy's credentials"),
+    NOT_FOUND(502, "upstream_not_found", "the upstream RunPod endpoint or job was not found"),
+    INVALID_REQUEST(400, "upstream_rejected", "the upstream RunPod endpoint rejected the request"),
+    JOB_FAILED(500, "job_failed", "the RunPod job failed"),
+    BAD_RESPONSE(502, "upstream_bad_response", "the upstream RunPod endpoint sent an invalid response");
+
+    final int status;
+    final String code;
+    final String message;
+
+    Upstream(int status, String code, String message) {
+      this.status = status;
+      this.code = code;
+      this.message = message;
+    }
+
+    static Upstream of(Kind kind) {
+      return valueOf(kind.name());
     }
   }
 
-  private static String upstreamMessage(RunPodException e) {
-    // RunPodException messages are already scrubbed of the key; the upstream's auth details are not the caller's concern.
-    if (e.kind() == Kind.AUTHENTICATION) {
-      return "upstream RunPod endpoint rejected the proxy's credentials";
+  /**
+   * Tells the caller a fixed message for the failure's kind (upstream bodies may carry anything, including the key
+   * echoed back) and logs the detail; RunPodException messages are already scrubbed of the key.
+   */
+  private static void upstreamFailure(Exchange ex, OutputStream out, String what, String jobId, RunPodException e)
+      throws IOException {
+    LOG.warn("RunPod {} for {}{} failed: {}", what, ex.path(), jobId == null ? "" : " (job " + jobId + ")",
+        e.getMessage());
+    Upstream u = Upstream.of(e.kind());
+    ObjectNode err = errorNode(u.message, u.code);
+    if (out != null) {
+      writeLine(out, err);
+      return;
     }
-    return e.getMessage();
+    if (u == Upstream.RATE_LIMITED || u == Upstream.SERVER_ERROR) {
+      long seconds = e.retryAfter().map(d -> Math.max(1, (d.toMillis() + 999) / 1000)).orElse(1L);
+      ex.responseHeader("Retry-After", Long.toString(seconds));
+    }
+    send(ex, u.status, Json.write(err));
   }
 
   // ------------------------------------------------------------------ I/O helpers
 
-  private JsonNode readJson(HttpExchange ex) throws IOException {
-    String lengthHeader = ex.getRequestHeaders().getFirst("Content-Length");
-    if (lengthHeader != null) {
-      try {
-        if (Long.parseLong(lengthHeader.trim()) > maxBodyBytes) {
-          send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)"));
-          return null;
-        }
-      } catch (NumberFormatException e) {
-        send(ex, 400, error("invalid Content-Length"));
-        return null;
-      }
+  private JsonNode readJson(Exchange ex) throws IOException {
+    String lengthHeader = ex.requestHeader("Content-Length");
+    if (lengthHeader != null && Long.parseLong(lengthHeader.trim()) > maxBodyBytes) {
+      // The server already rejected malformed lengths; an honest oversized one is refused before reading it.
+      send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)", "too_large"));
+      return null;
     }
     byte[] bytes;
-    try (InputStream in = ex.getRequestBody()) {
+    try (InputStream in = ex.requestBody()) {
       bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
     }
     if (bytes.length > maxBodyBytes) {
-      send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)"));
+      send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)", "too_large"));
       return null;
     }
     try {
       JsonNode n = Json.mapper().readTree(bytes);
       if (n == null || !n.isObject()) {
-        send(ex, 400, error("request body must be a JSON object"));
+        send(ex, 400, error("request body must be a JSON object", "invalid_request"));
         return null;
       }
       return n;
     } catch (JsonProcessingException e) {
-      send(ex, 400, error("invalid JSON: " + e.getOriginalMessage()));
+      send(ex, 400, error("invalid JSON: " + e.getOriginalMessage(), "invalid_request"));
       return null;
     }
   }
 
   /** Reads an unwanted request body (bounded) so the connection can be reused for the reply. */
-  private void drain(HttpExchange ex) throws IOException {
-    InputStream in = ex.getRequestBody();
+  private void drain(Exchange ex) throws IOException {
+    InputStream in = ex.requestBody();
     long left = maxBodyBytes;
     byte[] buf = new byte[8192];
     int n;
@@ -488,24 +618,20 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     }
   }
 
-  private static String error(String message) {
-    return Json.write(Json.object().put("error", message));
+  /** Ollama's error shape plus a stable {@code error_kind} that programs can switch on (Ollama clients ignore it). */
+  private static ObjectNode errorNode(String message, String kind) {
+    return Json.object().put("error", message).put("error_kind", kind);
   }
 
-  private static void send(HttpExchange ex, int status, String body) throws IOException {
+  private static String error(String message, String kind) {
+    return Json.write(errorNode(message, kind));
+  }
+
+  private static void send(Exchange ex, int status, String body) throws IOException {
     byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json; charset=utf-8");
+    ex.responseHeader("Content-Type", "application/json; charset=utf-8");
     ex.sendResponseHeaders(status, bytes.length);
-    ex.getResponseBody().write(bytes);
-  }
-
-  private static void sendQuietly(HttpExchange ex, int status, String body) {
-    try {
-      send(ex, status, body);
-    } catch (IOException | IllegalStateException e) {
-      // Headers may already be out (mid-stream failure) or the caller gone; nothing more can be told to it.
-      LOG.debug("could not send error response: {}", e.getMessage());
-    }
+    ex.responseBody().write(bytes);
   }
 
   /**
@@ -531,13 +657,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       LOG.warn("Ollama proxy stopping with {} generations still running after {} ms", inFlight.get(),
           shutdownGrace.toMillis());
     }
-    server.stop(0);
-    threads.shutdownNow();
-    try {
-      threads.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    server.close();
   }
 
   @Override
@@ -553,7 +673,10 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     private int port;
     private String accessToken;
     private long maxBodyBytes = 10L * 1024 * 1024;
-    private int maxConcurrent = 32;
+    private int maxConcurrent = 64;
+    private Duration admissionWait = Duration.ofSeconds(30);
+    private Duration maxPollInterval = Duration.ofMillis(500);
+    private int maxConnections = 512;
     private Duration requestDeadline = Duration.ofMinutes(15);
     private Duration shutdownGrace = Duration.ofSeconds(30);
     private Duration queueKeepAlive;
@@ -615,12 +738,54 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       return this;
     }
 
-    /** Generations allowed at once (default 32); more get 503 with Retry-After. */
+    /**
+     * Generations running at once (default 64); further ones wait up to {@link #admissionWait(Duration)} for a slot,
+     * first come first served, then get 503 with Retry-After.
+     */
     public Builder maxConcurrent(int v) {
       if (v < 1) {
         throw new IllegalArgumentException("maxConcurrent must be >= 1");
       }
       this.maxConcurrent = v;
+      return this;
+    }
+
+    /**
+     * How long a generation beyond {@code maxConcurrent} waits for a slot before it gets 503 (default 30 s; zero
+     * refuses at once). Ollama clients do not retry 503, so waiting is kinder; a caller that hangs up while waiting
+     * leaves without a job being submitted.
+     */
+    public Builder admissionWait(Duration v) {
+      if (v == null || v.isNegative()) {
+        throw new IllegalArgumentException("admissionWait must be zero or positive");
+      }
+      this.admissionWait = v;
+      return this;
+    }
+
+    /**
+     * Longest pause between two {@code /stream} polls of a generation (default 500 ms; the RunPod client's own
+     * policy applies when it is shorter). It bounds how late the reply of a worker that streams nothing arrives
+     * after the job ends; at 64 concurrent generations 500 ms stays under RunPod's 2000 {@code /stream} requests
+     * per 10 s.
+     */
+    public Builder maxPollInterval(Duration v) {
+      if (v == null || v.isNegative() || v.isZero()) {
+        throw new IllegalArgumentException("maxPollInterval must be positive");
+      }
+      this.maxPollInterval = v;
+      return this;
+    }
+
+    /**
+     * Open caller connections served at once (default 512: running, waiting and idle keep-alive ones); further
+     * connections get 503 and are closed. Each open connection holds one thread.
+     */
+    public Builder maxConnections(int v) {
+      if (v < 1) {
+        throw new IllegalArgumentException("maxConnections must be >= 1");
+      }
+      this.maxConnections = v;
       return this;
     }
 

@@ -30,7 +30,10 @@ import org.slf4j.LoggerFactory;
  * Client for one RunPod Serverless queue endpoint ({@code https://api.runpod.ai/v2/{endpointId}}): submit jobs,
  * wait for them (surviving {@code /runsync} replies that come back unfinished), read partial output from
  * {@code /stream}, cancel, retry, purge the queue and check health. Calls are retried with jittered exponential
- * backoff on connection failures, 429 (honouring Retry-After) and 5xx, and bounded by a deadline.
+ * backoff on connection failures, 429 (honouring Retry-After) and 5xx. Every API call, retries included, is bounded
+ * by {@link Timeouts#call()} (30 s by default) and every job operation ({@code runSync}, {@code runAsync},
+ * {@code stream}) by {@link Timeouts#deadline()}, so a server that accepts and never answers fails in bounded time
+ * with a TIMEOUT {@link RunPodException}.
  *
  * <pre>{@code
  * try (RunPodClient runpod = RunPodClient.builder()
@@ -109,9 +112,9 @@ public final class RunPodClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- submit
 
-  /** Submits an asynchronous job ({@code POST /run}); returns its id with status IN_QUEUE. */
+  /** Submits an asynchronous job ({@code POST /run}); returns its id with status IN_QUEUE. Bounded by the call timeout. */
   public JobResult run(JobRequest request) {
-    return run(request, Deadline.after(timeouts.deadline()));
+    return run(request, callDeadline());
   }
 
   /** Shorthand for {@code run(JobRequest.of(input))}. */
@@ -129,7 +132,8 @@ public final class RunPodClient implements AutoCloseable {
   /**
    * Submits with {@code POST /runsync?wait=} and, when RunPod answers with IN_QUEUE or IN_PROGRESS after the wait,
    * keeps polling {@code /status} until the job is terminal or the default deadline passes (then cancels the job and
-   * throws a TIMEOUT {@link RunPodException} carrying the job id).
+   * throws a TIMEOUT {@link RunPodException} carrying the job id). The {@code /runsync} request itself is bounded by
+   * {@code wait +} {@link Timeouts#call()}, each status poll by the call timeout.
    *
    * @param wait how long RunPod holds the request, 1 to 300 s
    * @return the terminal result (check {@link JobResult#status()} or call {@link JobResult#requireCompleted()})
@@ -161,7 +165,8 @@ public final class RunPodClient implements AutoCloseable {
         .post(body(request))
         .build();
     pace("runsync", deadline, null);
-    JobResult first = jobReply(transport.call(longRead, req, false, deadline, "runsync", null).body(), "runsync", null);
+    Deadline submit = deadline.within(Duration.ofMillis(waitMs).plus(timeouts.call()));
+    JobResult first = jobReply(transport.call(longRead, req, false, submit, "runsync", null).body(), "runsync", null);
     if (future != null) {
       future.jobIdKnown(first.id());
       if (future.isCancelled()) {
@@ -180,12 +185,17 @@ public final class RunPodClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- observe
 
-  /** Reads a job's status ({@code GET /status/{id}}); 404 (unknown, expired, past TTL) is a NOT_FOUND error. */
+  /**
+   * Reads a job's status ({@code GET /status/{id}}); 404 (unknown, expired, past TTL) is a NOT_FOUND error. Bounded
+   * by the call timeout.
+   */
   public JobResult status(String jobId) {
-    return status(jobId, Deadline.after(timeouts.deadline()));
+    return status(jobId, callDeadline());
   }
 
+  /** One status call within {@code deadline}, and at most the call timeout. */
   private JobResult status(String jobId, Deadline deadline) {
+    deadline = deadline.within(timeouts.call());
     ensureOpen();
     pace("status", deadline, jobId);
     Request req = new Request.Builder().url(url("status", jobId)).get().build();
@@ -247,7 +257,7 @@ public final class RunPodClient implements AutoCloseable {
       return;
     }
     try {
-      cancel(jobId, Deadline.after(timeouts.read()));
+      cancel(jobId, callDeadline());
     } catch (RunPodException e) {
       // Best effort: the job keeps running on RunPod until its own timeout; the caller already has a failure to handle.
       LOG.warn("could not cancel RunPod job {} after giving up on it: {}", jobId, e.getMessage());
@@ -255,13 +265,18 @@ public final class RunPodClient implements AutoCloseable {
   }
 
   Duration next(Duration interval) {
-    long n = (long) (interval.toNanos() * poll.multiplier());
-    return Duration.ofNanos(Math.min(Math.max(n, 1), poll.maxInterval().toNanos()));
+    return next(interval, poll);
+  }
+
+  static Duration next(Duration interval, PollPolicy policy) {
+    long n = (long) (interval.toNanos() * policy.multiplier());
+    return Duration.ofNanos(Math.min(Math.max(n, 1), policy.maxInterval().toNanos()));
   }
 
   /**
    * Iterates the partial outputs of a generator job by polling {@code /stream/{id}}; ends when the job is terminal
-   * and no chunks remain (CANCELLED and TIMED_OUT included), bounded by the default deadline.
+   * and no chunks remain (CANCELLED and TIMED_OUT included), bounded by the default deadline (each poll by the call
+   * timeout).
    */
   public JobStream stream(String jobId) {
     return stream(jobId, timeouts.deadline());
@@ -269,8 +284,16 @@ public final class RunPodClient implements AutoCloseable {
 
   /** {@link #stream(String)} with its own deadline. */
   public JobStream stream(String jobId, Duration deadline) {
+    return stream(jobId, deadline, poll);
+  }
+
+  /**
+   * {@link #stream(String, Duration)} polling with {@code pollPolicy} instead of the client's, e.g. a short maximum
+   * interval for interactive callers that wait on a job whose worker streams nothing.
+   */
+  public JobStream stream(String jobId, Duration deadline, PollPolicy pollPolicy) {
     ensureOpen();
-    return new JobStream(this, jobId, Deadline.after(deadline));
+    return new JobStream(this, jobId, Deadline.after(deadline), Objects.requireNonNull(pollPolicy, "pollPolicy"));
   }
 
   /** The stream as a {@link Flow.Publisher}: chunks are delivered on this client's threads, then onComplete. */
@@ -294,6 +317,7 @@ public final class RunPodClient implements AutoCloseable {
 
   /** One {@code GET /stream/{id}} call: the chunks produced since the previous call. */
   StreamPoll pollStream(String jobId, Deadline deadline) {
+    deadline = deadline.within(timeouts.call());
     ensureOpen();
     pace("stream", deadline, jobId);
     Request req = new Request.Builder().url(url("stream", jobId)).get().build();
@@ -325,9 +349,12 @@ public final class RunPodClient implements AutoCloseable {
 
   // ---------------------------------------------------------------- control
 
-  /** Cancels a job ({@code POST /cancel/{id}}); returns RunPod's answer (normally status CANCELLED). */
+  /**
+   * Cancels a job ({@code POST /cancel/{id}}); returns RunPod's answer (normally status CANCELLED). Bounded by the
+   * call timeout.
+   */
   public JobResult cancel(String jobId) {
-    return cancel(jobId, Deadline.after(timeouts.deadline()));
+    return cancel(jobId, callDeadline());
   }
 
   private JobResult cancel(String jobId, Deadline deadline) {
@@ -338,19 +365,22 @@ public final class RunPodClient implements AutoCloseable {
     return jobReply(transport.call(req, true, deadline, "cancel of job " + jobId, jobId).body(), "cancel", jobId);
   }
 
-  /** Re-queues a FAILED or TIMED_OUT job under the same id with its original input ({@code POST /retry/{id}}). */
+  /**
+   * Re-queues a FAILED or TIMED_OUT job under the same id with its original input ({@code POST /retry/{id}}).
+   * Bounded by the call timeout.
+   */
   public JobResult retry(String jobId) {
     ensureOpen();
-    Deadline deadline = Deadline.after(timeouts.deadline());
+    Deadline deadline = callDeadline();
     pace("retry", deadline, jobId);
     Request req = new Request.Builder().url(url("retry", jobId)).post(RequestBody.create(new byte[0])).build();
     return jobReply(transport.call(req, false, deadline, "retry of job " + jobId, jobId).body(), "retry", jobId);
   }
 
-  /** Removes every queued (not running) job; returns how many were removed. */
+  /** Removes every queued (not running) job; returns how many were removed. Bounded by the call timeout. */
   public int purgeQueue() {
     ensureOpen();
-    Deadline deadline = Deadline.after(timeouts.deadline());
+    Deadline deadline = callDeadline();
     pace("purge-queue", deadline, null);
     Request req = new Request.Builder().url(url("purge-queue")).post(RequestBody.create(new byte[0])).build();
     String body = transport.call(req, true, deadline, "purge-queue", null).body();
@@ -358,10 +388,10 @@ public final class RunPodClient implements AutoCloseable {
     return n.path("removed").asInt(0);
   }
 
-  /** Job and worker counters ({@code GET /health}). */
+  /** Job and worker counters ({@code GET /health}). Bounded by the call timeout. */
   public EndpointHealth health() {
     ensureOpen();
-    Deadline deadline = Deadline.after(timeouts.deadline());
+    Deadline deadline = callDeadline();
     pace("health", deadline, null);
     Request req = new Request.Builder().url(url("health")).get().build();
     String body = transport.call(req, true, deadline, "health", null).body();
@@ -377,7 +407,7 @@ public final class RunPodClient implements AutoCloseable {
   public CompletableFuture<JobResult> runAsync(JobRequest request) {
     return async(future -> {
       Deadline deadline = Deadline.after(timeouts.deadline());
-      JobResult submitted = run(request, deadline);
+      JobResult submitted = run(request, deadline.within(timeouts.call()));
       future.jobIdKnown(submitted.id());
       if (future.isCancelled()) {
         cancelAfterGivingUp(submitted.id());
@@ -466,6 +496,10 @@ public final class RunPodClient implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- plumbing
+
+  private Deadline callDeadline() {
+    return Deadline.after(timeouts.call());
+  }
 
   private HttpUrl url(String op) {
     return endpointUrl.newBuilder().addPathSegment(op).build();

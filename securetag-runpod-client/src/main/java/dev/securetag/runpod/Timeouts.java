@@ -5,9 +5,13 @@ import java.time.Duration;
 import org.immutables.value.Value;
 
 /**
- * Per-request and whole-call time limits. {@link #deadline()} bounds a whole operation (retries and polling
- * included) unless a method takes its own deadline. A {@code /runsync} request gets {@code wait + runSyncMargin} as
- * its read timeout so that the server's wait never looks like a network stall.
+ * Per-request, per-call and whole-job time limits. {@link #call()} bounds one API call of {@link RunPodClient}
+ * ({@code run}, {@code status}, {@code cancel}, {@code retry}, {@code purgeQueue}, {@code health}, one
+ * {@code /stream} or {@code /status} poll) including its retries, so a server that accepts and never answers, or
+ * answers a byte at a time, fails the call in bounded time. {@link #deadline()} bounds a whole job operation
+ * ({@code runSync}, {@code runAsync}, {@code stream}, polling included) unless a method takes its own deadline. A
+ * {@code /runsync} request gets {@code wait + runSyncMargin} as its read timeout, so that the server's wait never
+ * looks like a network stall, and {@code wait + call} as its whole-call limit.
  */
 @Value.Immutable
 @SecuretagStyle
@@ -27,7 +31,15 @@ public interface Timeouts {
     return Duration.ofSeconds(15);
   }
 
-  /** Default limit for a whole call including retries and polling. */
+  /**
+   * Limit for one API call including its retries and backoff (default 30 s). With the default 30 s read timeout a
+   * server that never answers costs one attempt; faster failures (connect refused, 429, 5xx) are retried within it.
+   */
+  default Duration call() {
+    return Duration.ofSeconds(30);
+  }
+
+  /** Default limit for a whole job operation ({@code runSync}, {@code runAsync}, {@code stream}), polling included. */
   default Duration deadline() {
     return Duration.ofMinutes(15);
   }
@@ -35,7 +47,8 @@ public interface Timeouts {
   @Value.Check
   default void check() {
     if (connect().isNegative() || connect().isZero() || read().isNegative() || read().isZero()
-        || deadline().isNegative() || deadline().isZero() || runSyncMargin().isNegative()) {
+        || deadline().isNegative() || deadline().isZero() || call().isNegative() || call().isZero()
+        || runSyncMargin().isNegative()) {
       throw new IllegalArgumentException("Timeouts must be positive");
     }
   }

@@ -2,6 +2,7 @@ package dev.securetag.runpod;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import dev.securetag.core.RemoteServiceException.Kind;
 import java.time.Duration;
@@ -88,6 +89,26 @@ class JobStreamTest {
       while (!s.isFinished()) {
         assertThat(s.poll(Duration.ofMillis(50))).isEmpty();
       }
+      assertThat(s.lastStatus()).contains(JobStatus.COMPLETED);
+    }
+    assertThat(server.getRequestCount()).isEqualTo(4);
+  }
+
+  @Test
+  void aStreamsOwnPollPolicyReplacesTheClients() {
+    server.enqueue(body("{\"id\":\"j6\",\"status\":\"IN_QUEUE\",\"stream\":[]}"));
+    server.enqueue(body("{\"id\":\"j6\",\"status\":\"IN_PROGRESS\",\"stream\":[]}"));
+    server.enqueue(body("{\"id\":\"j6\",\"status\":\"COMPLETED\",\"stream\":[{\"output\":\"w\"}]}"));
+    server.enqueue(body("{\"id\":\"j6\",\"status\":\"COMPLETED\",\"stream\":[]}"));
+    // The client's own policy would wait a minute between empty polls; the stream's policy waits 5 ms.
+    try (RunPodClient c = RunPodClient.builder().baseUrl(server.url("/v2").toString()).endpointId("ep").apiKey("k")
+            .poll(PollPolicy.builder().initialInterval(Duration.ofMinutes(1)).maxInterval(Duration.ofMinutes(1)).build())
+            .build();
+        JobStream s = c.stream("j6", Duration.ofSeconds(30),
+            PollPolicy.builder().initialInterval(Duration.ofMillis(5)).maxInterval(Duration.ofMillis(5)).build())) {
+      List<String> got = new ArrayList<>();
+      assertTimeoutPreemptively(Duration.ofSeconds(20), () -> s.forEachRemaining(ch -> got.add(ch.text())));
+      assertThat(got).containsExactly("w");
       assertThat(s.lastStatus()).contains(JobStatus.COMPLETED);
     }
     assertThat(server.getRequestCount()).isEqualTo(4);

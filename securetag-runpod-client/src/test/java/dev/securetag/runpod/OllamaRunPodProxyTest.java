@@ -18,8 +18,13 @@ import dev.securetag.runpod.testing.Fault;
 import dev.securetag.runpod.testing.JobHandler;
 import dev.securetag.runpod.testing.Operation;
 import java.io.BufferedReader;
+import java.io.ByteArrayOutputStream;
+import java.io.InputStream;
 import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.net.ConnectException;
+import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -30,6 +35,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.Request;
@@ -200,6 +206,8 @@ class OllamaRunPodProxyTest {
 
   @Test
   void upstreamFailuresNeverEchoTheRunPodKeyNorForwardTheCallerAuthorization() throws Exception {
+    PrintStream originalErr = System.err;
+    ByteArrayOutputStream captured = new ByteArrayOutputStream();
     try (FakeRunPodEndpoint fake = fake().build();
         RunPodClient rp = client(fake).build();
         OllamaRunPodProxy p = proxy(rp).accessToken("proxy-token-abc").build();
@@ -207,17 +215,63 @@ class OllamaRunPodProxyTest {
             .retry(RetryPolicy.none()).build()) {
       assertThat(o.generate("fine")).isEqualTo("echo: fine");
       assertThat(fake.requests()).allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + KEY));
+      System.setErr(new PrintStream(captured, true, StandardCharsets.UTF_8));
       fake.injectFault(Operation.RUN, 1, Fault.status(500).echoingAuthorization());
       assertThatThrownBy(() -> o.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
         assertThat(e.httpStatus()).isEqualTo(502);
-        assertThat(e.getMessage()).doesNotContain(KEY).contains("****");
+        assertThat(e.kind()).isEqualTo(Kind.SERVER_ERROR);
+        // A fixed message per kind: nothing of the upstream body (which here even echoes the credential) gets through.
+        assertThat(e.getMessage()).contains("the upstream RunPod endpoint failed").doesNotContain(KEY)
+            .doesNotContain("****").doesNotContain("rejected request with").doesNotContain("Bearer");
       });
       fake.injectFault(Operation.RUN, 1, Fault.status(401).echoingAuthorization());
       assertThatThrownBy(() -> o.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
         assertThat(e.httpStatus()).isEqualTo(502);
-        assertThat(e.getMessage()).doesNotContain(KEY).contains("rejected the proxy's credentials");
+        assertThat(e.getMessage()).doesNotContain(KEY).doesNotContain("****").contains("rejected the proxy's credentials");
       });
+      fake.injectFault(Operation.RUN, 1, Fault.status(400).withBody("{\"error\":\"input too large for worker xyz\"}"));
+      OkHttpClient http = new OkHttpClient();
+      try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/generate")
+          .header("Authorization", "Bearer proxy-token-abc").post(RequestBody.create(
+              "{\"model\":\"securetag\",\"prompt\":\"x\",\"stream\":false}", MediaType.get("application/json")))
+          .build()).execute()) {
+        assertThat(r.code()).isEqualTo(400);
+        JsonNode err = Json.readTree(r.body().string(), "error reply");
+        assertThat(err.path("error").asText()).isEqualTo("the upstream RunPod endpoint rejected the request");
+        assertThat(err.path("error_kind").asText()).isEqualTo("upstream_rejected");
+      }
+      http.connectionPool().evictAll();
       assertThat(p.toString()).doesNotContain(KEY).doesNotContain("proxy-token-abc");
+    } finally {
+      System.setErr(originalErr);
+    }
+    // The detail goes to the log instead, scrubbed of the key.
+    String logs = captured.toString(StandardCharsets.UTF_8);
+    assertThat(logs).contains("HTTP 500: rejected request with Authorization: Bearer ****")
+        .contains("input too large for worker xyz").doesNotContain(KEY);
+  }
+
+  @Test
+  void bearerSchemeIsCaseInsensitiveButTheTokenIsNot() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).accessToken("s3cret-token").build()) {
+      OkHttpClient http = new OkHttpClient();
+      for (String header : List.of("Bearer s3cret-token", "bearer s3cret-token", "BEARER s3cret-token",
+          "bEaReR   s3cret-token")) {
+        try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/tags").header("Authorization", header)
+            .build()).execute()) {
+          assertThat(r.code()).as(header).isEqualTo(200);
+        }
+      }
+      for (String header : List.of("Bearer S3CRET-TOKEN", "Basic s3cret-token", "Bearers3cret-token", "s3cret-token",
+          "Bearer", "Bearer s3cret-token extra")) {
+        try (Response r = http.newCall(new Request.Builder().url(p.baseUrl() + "/api/tags").header("Authorization", header)
+            .build()).execute()) {
+          assertThat(r.code()).as(header).isEqualTo(401);
+        }
+      }
+      http.connectionPool().evictAll();
     }
   }
 
@@ -293,7 +347,7 @@ class OllamaRunPodProxyTest {
           return Json.object().put("response", "slow");
         }).build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).build();
+        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).admissionWait(Duration.ofMillis(200)).build();
         OllamaClient o = ollama(p)) {
       Future<String> first = pool.submit(() -> o.generate("first"));
       eventually(() -> p.inFlight() == 1, "first generation in flight");
@@ -431,7 +485,7 @@ class OllamaRunPodProxyTest {
           return null;
         }).build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).maxConcurrent(n).build();
+        OllamaRunPodProxy p = proxy(rp).build();
         OllamaClient o = ollama(p)) {
       List<Future<String>> results = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -446,6 +500,215 @@ class OllamaRunPodProxyTest {
       assertThat(p.inFlight()).isZero();
     } finally {
       callers.shutdownNow();
+    }
+  }
+
+  // ------------------------------------------------------------------ faults: hang-ups, queueing, stalls
+
+  /** A worker that returns everything at the end and nothing on /stream, like the seed handler, after a long run. */
+  private static JobHandler slowSyncWorker(CountDownLatch running) {
+    return job -> {
+      running.countDown();
+      job.sleep(Duration.ofSeconds(30));
+      return Json.object().put("response", "too late").put("model", MODEL);
+    };
+  }
+
+  /** Sends a request on a raw socket, as any HTTP client would, and leaves the socket open. */
+  private static Socket rawPost(OllamaRunPodProxy p, String path, String json) throws Exception {
+    Socket s = new Socket(p.address().getAddress(), p.address().getPort());
+    byte[] body = json.getBytes(StandardCharsets.UTF_8);
+    OutputStream out = s.getOutputStream();
+    out.write(("POST " + path + " HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: "
+        + body.length + "\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(body);
+    out.flush();
+    return s;
+  }
+
+  /** Reads a response's status line and headers. */
+  private static String readHead(Socket s) throws Exception {
+    s.setSoTimeout(10_000);
+    InputStream in = s.getInputStream();
+    StringBuilder head = new StringBuilder();
+    while (!head.toString().endsWith("\r\n\r\n")) {
+      int b = in.read();
+      if (b < 0) {
+        break;
+      }
+      head.append((char) b);
+    }
+    return head.toString();
+  }
+
+  /** Waits for the proxy's cancel request and returns the id of the job it cancelled. */
+  private static String cancelledJob(FakeRunPodEndpoint fake) {
+    eventually(() -> fake.requestCount(Operation.CANCEL) >= 1, "proxy cancelled the job");
+    return fake.requests().stream().filter(rq -> rq.operation() == Operation.CANCEL).findFirst().orElseThrow()
+        .path().replaceAll(".*/", "");
+  }
+
+  @Test
+  void callerHangingUpOnANonStreamingGenerationCancelsTheJob() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    try (FakeRunPodEndpoint fake = fake().handler(slowSyncWorker(running)).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build()) {
+      Socket caller = rawPost(p, "/api/generate", "{\"model\":\"securetag\",\"prompt\":\"long\",\"stream\":false}");
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      // stream:false: the proxy has nothing to write until the job ends, so only watching the socket can notice this.
+      caller.close();
+      String jobId = cancelledJob(fake);
+      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      eventually(() -> p.inFlight() == 0, "generation released");
+      assertThat(fake.requestCount(Operation.CANCEL)).isEqualTo(1);
+      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+    }
+  }
+
+  @Test
+  void callerHangingUpWhileStreamingFromAWorkerThatStreamsNothingCancelsTheJob() throws Exception {
+    CountDownLatch running = new CountDownLatch(1);
+    try (FakeRunPodEndpoint fake = fake().handler(slowSyncWorker(running)).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build()) {
+      Socket caller = rawPost(p, "/api/chat",
+          "{\"model\":\"securetag\",\"messages\":[{\"role\":\"user\",\"content\":\"long\"}]}");
+      String head = readHead(caller);
+      assertThat(head).startsWith("HTTP/1.1 200").containsIgnoringCase("transfer-encoding: chunked");
+      assertThat(running.await(10, TimeUnit.SECONDS)).isTrue();
+      // Streaming, but the worker yields nothing and keep-alive lines are off: no write would fail either.
+      caller.close();
+      String jobId = cancelledJob(fake);
+      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      eventually(() -> p.inFlight() == 0, "generation released");
+      assertThat(fake.requestCount(Operation.CANCEL)).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void callerHangingUpWhileWaitingForASlotSubmitsNoJob() throws Exception {
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          release.await(10, TimeUnit.SECONDS);
+          return Json.object().put("response", "first");
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).build();
+        OllamaClient o = ollama(p)) {
+      Future<String> first = pool.submit(() -> o.generate("first"));
+      eventually(() -> p.inFlight() == 1, "first generation in flight");
+      Socket second = rawPost(p, "/api/generate", "{\"model\":\"securetag\",\"prompt\":\"second\",\"stream\":false}");
+      eventually(() -> p.queued() == 1, "second generation waiting for a slot");
+      second.close();
+      eventually(() -> p.queued() == 0, "second generation gave up its place");
+      release.countDown();
+      assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo("first");
+      assertThat(fake.requestCount(Operation.RUN)).isEqualTo(1);
+      assertThat(fake.requestCount(Operation.CANCEL)).isZero();
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @Test
+  void generationsBeyondTheConcurrencyLimitWaitForASlotInsteadOfGetting503() throws Exception {
+    int n = 6;
+    CountDownLatch release = new CountDownLatch(1);
+    ExecutorService callers = Executors.newFixedThreadPool(n);
+    try (FakeRunPodEndpoint fake = fake().workers(n).handler(job -> {
+          release.await(10, TimeUnit.SECONDS);
+          return Json.object().put("response", "answer to " + job.input().path("prompt").asText());
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).maxConcurrent(2).build();
+        OllamaClient o = ollama(p)) {
+      List<Future<String>> results = new ArrayList<>();
+      for (int i = 0; i < n; i++) {
+        String prompt = "q" + i;
+        results.add(callers.submit(() -> o.generate(prompt)));
+      }
+      eventually(() -> p.inFlight() == 2 && p.queued() == n - 2 && fake.requestCount(Operation.RUN) == 2,
+          "two submitted and running, four waiting");
+      release.countDown();
+      for (int i = 0; i < n; i++) {
+        assertThat(results.get(i).get(20, TimeUnit.SECONDS)).isEqualTo("answer to q" + i);
+      }
+      assertThat(fake.requestCount(Operation.RUN)).isEqualTo(n);
+      assertThat(p.queued()).isZero();
+    } finally {
+      callers.shutdownNow();
+    }
+  }
+
+  @Test
+  void aNonStreamingWorkersReplyFollowsTheJobEndWithinThePollCap() throws Exception {
+    AtomicLong finishedAt = new AtomicLong();
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          job.sleep(Duration.ofMillis(1400));
+          finishedAt.set(System.nanoTime());
+          return Json.object().put("response", "done").put("model", MODEL);
+        }).build();
+        // Polls at 0.1, 0.4, 1.3, 4.0 s when uncapped: a job ending at 1.4 s would be answered 2.6 s late.
+        RunPodClient rp = client(fake).poll(PollPolicy.builder().initialInterval(Duration.ofMillis(100))
+            .maxInterval(Duration.ofSeconds(5)).multiplier(3).build()).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      OllamaResponse r = o.generate(LlmRequest.of("wait"), null);
+      long late = System.nanoTime() - finishedAt.get();
+      assertThat(r.text()).isEqualTo("done");
+      // The default 500 ms cap answers within one capped interval plus two round trips; 1.5 s leaves room for load.
+      assertThat(Duration.ofNanos(late)).isLessThan(Duration.ofMillis(1500));
+    }
+  }
+
+  @Test
+  void generateDoneLineCarriesTheWorkersContextAndOmitsItWhenThereIsNone() {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> {
+          var out = Json.object().put("response", "with context").put("model", MODEL);
+          out.putArray("context").add(1).add(2).add(3);
+          return out;
+        }).build();
+        RunPodClient rp = client(fake).build();
+        OllamaRunPodProxy p = proxy(rp).build();
+        OllamaClient o = ollama(p)) {
+      OllamaResponse r = o.generate(LlmRequest.of("c"), null);
+      assertThat(r.text()).isEqualTo("with context");
+      assertThat(r.raw().path("context").toString()).isEqualTo("[1,2,3]");
+      OllamaResponse streamed = o.generateStreaming(LlmRequest.of("c"), t -> { });
+      assertThat(streamed.raw().path("context").toString()).isEqualTo("[1,2,3]");
+      fake.handler(job -> Json.object().put("response", "no context"));
+      assertThat(o.generate(LlmRequest.of("c"), null).raw().has("context")).isFalse();
+    }
+  }
+
+  @Test
+  void generationsEndWithATypedGatewayTimeoutWhenRunPodNeverAnswersOrTrickles() throws Exception {
+    Duration call = Duration.ofMillis(800);
+    for (StallingServer server : List.of(StallingServer.silent(), StallingServer.trickling(Duration.ofMillis(100)))) {
+      try (server;
+          RunPodClient rp = RunPodClient.builder().baseUrl(server.baseUrl()).endpointId("ep").apiKey(KEY)
+              .timeouts(Timeouts.builder().call(call).build()).build();
+          OllamaRunPodProxy p = proxy(rp).build();
+          OllamaClient o = ollama(p)) {
+        for (boolean stream : List.of(false, true)) {
+          long start = System.nanoTime();
+          assertThatThrownBy(() -> {
+            if (stream) {
+              o.generateStreaming(LlmRequest.of("x"), t -> { });
+            } else {
+              o.generate(LlmRequest.of("x"), null);
+            }
+          }).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
+            assertThat(e.httpStatus()).isEqualTo(504);
+            assertThat(e.kind()).isEqualTo(Kind.SERVER_ERROR);
+            assertThat(e.getMessage()).contains("did not answer in time").doesNotContain(KEY);
+          });
+          assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(call.plusSeconds(5));
+        }
+        assertThat(p.inFlight()).isZero();
+      }
     }
   }
 }

@@ -19,13 +19,16 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Flow;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.assertj.core.api.ThrowableAssert.ThrowingCallable;
 import org.junit.jupiter.api.Test;
 
 class RunPodClientTest {
@@ -450,9 +453,9 @@ class RunPodClientTest {
   }
 
   @Test
-  void retryAfterLongerThanTheDeadlineFailsFastWithTheHint() {
+  void retryAfterLongerThanTheCallTimeoutFailsFastWithTheHint() {
     try (FakeRunPodEndpoint fake = fake().build();
-        RunPodClient c = client(fake).timeouts(Timeouts.builder().deadline(Duration.ofSeconds(2)).build()).build()) {
+        RunPodClient c = client(fake).timeouts(Timeouts.builder().call(Duration.ofSeconds(2)).build()).build()) {
       fake.injectFault(Operation.HEALTH, 1, Fault.rateLimited(Duration.ofSeconds(30)));
       assertThatThrownBy(c::health).isInstanceOfSatisfying(RunPodException.class, e -> {
         assertThat(e.kind()).isEqualTo(Kind.RATE_LIMITED);
@@ -634,6 +637,104 @@ class RunPodClientTest {
     } finally {
       shared.dispatcher().executorService().shutdown();
       shared.connectionPool().evictAll();
+    }
+  }
+
+  /** Every public call that talks to RunPod, each on a job id the stalled server never heard of. */
+  private static Map<String, ThrowingCallable> everyCall(RunPodClient c) {
+    Map<String, ThrowingCallable> calls = new LinkedHashMap<>();
+    calls.put("run", () -> c.run(prompt("x")));
+    calls.put("runSync", () -> c.runSync(JobRequest.of(prompt("x")), Duration.ofSeconds(1)));
+    calls.put("status", () -> c.status("job-1"));
+    calls.put("stream", () -> {
+      try (JobStream s = c.stream("job-1")) {
+        s.hasNext();
+      }
+    });
+    calls.put("cancel", () -> c.cancel("job-1"));
+    calls.put("retry", () -> c.retry("job-1"));
+    calls.put("purgeQueue", c::purgeQueue);
+    calls.put("health", c::health);
+    return calls;
+  }
+
+  /**
+   * Runs each call against a stalled server with the default read timeout (30 s), retry policy and job deadline, and
+   * only the call timeout shortened: each must fail with a TIMEOUT RunPodException well before a read timeout could
+   * fire, without the key in its message.
+   */
+  private static void assertEveryCallEndsWithATimeout(StallingServer server) {
+    Duration call = Duration.ofMillis(500);
+    try (RunPodClient c = RunPodClient.builder().baseUrl(server.baseUrl()).endpointId("ep").apiKey(KEY)
+        .timeouts(Timeouts.builder().call(call).build()).build()) {
+      everyCall(c).forEach((name, callable) -> {
+        long start = System.nanoTime();
+        assertThatThrownBy(callable).as(name).isInstanceOfSatisfying(RunPodException.class, e -> {
+          assertThat(e.kind()).as(name).isEqualTo(Kind.TIMEOUT);
+          assertThat(e.isRetriable()).as(name).isTrue();
+          assertThat(e.getMessage()).as(name).doesNotContain(KEY);
+          assertThat(e.toString()).as(name).doesNotContain(KEY);
+        });
+        Duration took = Duration.ofNanos(System.nanoTime() - start);
+        // runSync's request may legitimately hold for its wait (1 s) on top of the call timeout.
+        Duration bound = call.plus(name.equals("runSync") ? Duration.ofSeconds(1) : Duration.ZERO).plusSeconds(5);
+        assertThat(took).as(name + " took " + took.toMillis() + " ms").isLessThan(bound);
+      });
+    }
+  }
+
+  @Test
+  void everyCallEndsWithATypedTimeoutWhenTheServerAcceptsAndNeverAnswers() throws Exception {
+    try (StallingServer silent = StallingServer.silent()) {
+      assertEveryCallEndsWithATimeout(silent);
+      assertThat(silent.connections()).isGreaterThanOrEqualTo(8);
+    }
+  }
+
+  @Test
+  void everyCallEndsWithATypedTimeoutWhenTheServerTricklesItsReply() throws Exception {
+    // One byte per 100 ms keeps every read well inside the 30 s read timeout: only the call timeout can end it.
+    try (StallingServer slow = StallingServer.trickling(Duration.ofMillis(100))) {
+      assertEveryCallEndsWithATimeout(slow);
+      assertThat(slow.connections()).isGreaterThanOrEqualTo(8);
+    }
+  }
+
+  @Test
+  void callTimeoutBoundsEachRequestNotTheWholeJob() {
+    try (FakeRunPodEndpoint fake = fake().maxRunSyncWait(Duration.ofMillis(50)).handler(job -> {
+          if (job.input().path("prompt").asText().equals("sync")) {
+            job.sleep(Duration.ofMillis(800));
+            return Json.object().put("response", "slow answer");
+          }
+          for (int i = 0; i < 8; i++) {
+            job.emit(Json.mapper().getNodeFactory().textNode("t" + i));
+            job.sleep(Duration.ofMillis(100));
+          }
+          return null;
+        }).build();
+        RunPodClient c = client(fake).timeouts(Timeouts.builder().call(Duration.ofMillis(400))
+            .deadline(Duration.ofSeconds(20)).build()).build()) {
+      // The job runs about 800 ms, twice the call timeout: polling continues under the job deadline.
+      assertThat(c.runSync(JobRequest.of(prompt("sync")), Duration.ofSeconds(1)).outputText()).isEqualTo("slow answer");
+      List<String> chunks = new ArrayList<>();
+      try (JobStream s = c.stream(c.run(prompt("stream")).id())) {
+        s.forEachRemaining(ch -> chunks.add(ch.text()));
+      }
+      assertThat(chunks).containsExactly("t0", "t1", "t2", "t3", "t4", "t5", "t6", "t7");
+    }
+  }
+
+  @Test
+  void retriesOfOneCallStopAtTheCallTimeout() {
+    try (FakeRunPodEndpoint fake = fake().build();
+        RunPodClient c = client(fake).retry(RetryPolicy.builder().initialBackoff(Duration.ofMillis(300)).jitter(0).build())
+            .timeouts(Timeouts.builder().call(Duration.ofMillis(500)).build()).build()) {
+      fake.injectFault(Operation.HEALTH, 10, Fault.status(503));
+      assertThatThrownBy(c::health).isInstanceOfSatisfying(RunPodException.class,
+          e -> assertThat(e.kind()).isEqualTo(Kind.SERVER_ERROR));
+      // 0 ms and ~300 ms fit in 500 ms; the next backoff (600 ms) does not, so no third attempt of the five allowed.
+      assertThat(fake.requestCount(Operation.HEALTH)).isBetween(1, 2);
     }
   }
 

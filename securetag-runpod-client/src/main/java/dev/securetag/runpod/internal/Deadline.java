@@ -8,12 +8,26 @@ public final class Deadline {
   private final Duration total;
 
   private Deadline(Duration total) {
+    this(total, System.nanoTime() + saturatedNanos(total));
+  }
+
+  private Deadline(Duration total, long deadlineNanos) {
     this.total = total;
-    this.deadlineNanos = System.nanoTime() + saturatedNanos(total);
+    this.deadlineNanos = deadlineNanos;
   }
 
   public static Deadline after(Duration d) {
     return new Deadline(d);
+  }
+
+  /**
+   * The earlier of this deadline and {@code limit} from now: one call inside a longer operation gets at most its own
+   * budget. {@link #total()} is the budget that applies.
+   */
+  public Deadline within(Duration limit) {
+    long now = System.nanoTime();
+    long end = now + saturatedNanos(limit);
+    return end - deadlineNanos < 0 ? new Deadline(limit, end) : this;
   }
 
   private static long saturatedNanos(Duration d) {

@@ -1,6 +1,6 @@
 package dev.securetag.runpod.internal;
 
-/** Settings for the JDK {@code com.sun.net.httpserver} servers this module embeds (the proxy and the fake endpoint). */
+/** Settings for the JDK {@code com.sun.net.httpserver} server this module embeds (the fake endpoint). */
 public final class HttpServers {
   private static final String NODELAY = "sun.net.httpserver.nodelay";
 

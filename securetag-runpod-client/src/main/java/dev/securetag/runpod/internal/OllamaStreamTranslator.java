@@ -20,6 +20,7 @@ public final class OllamaStreamTranslator {
   private final boolean chat;
   private final StringBuilder text = new StringBuilder();
   private ObjectNode workerDone;
+  private JsonNode context;
   private String error;
   private int pieces;
 
@@ -76,6 +77,10 @@ public final class OllamaStreamTranslator {
       if (node.has("output") && !node.has("response") && !node.has("message")) {
         collect(node.get("output"), out, depth + 1);
         return;
+      }
+      if (node.path("context").isArray()) {
+        // The seed handler returns Ollama's whole reply, done flag or not; keep its token context for the done line.
+        context = node.get("context").deepCopy();
       }
       String piece = OutputText.text(node);
       if (node.path("done").asBoolean(false)) {
@@ -142,7 +147,9 @@ public final class OllamaStreamTranslator {
 
   /**
    * The final {@code done:true} line. {@code full} puts the whole text in it (non-streaming replies); RunPod's
-   * queue and run times fill the duration fields (nanoseconds) the worker did not send.
+   * queue and run times fill the duration fields (nanoseconds) the worker did not send. A generate reply carries
+   * {@code context} when the worker returned one; otherwise the field is absent, as in Ollama's own replies when it
+   * has none (the field is {@code omitempty} there and deprecated).
    */
   public ObjectNode doneLine(boolean full, Duration delay, Duration execution) {
     ObjectNode done = base();
@@ -163,6 +170,9 @@ public final class OllamaStreamTranslator {
       done.put("response", content);
     }
     done.put("done", true);
+    if (!chat && !done.has("context") && context != null) {
+      done.set("context", context);
+    }
     if (!done.has("done_reason")) {
       done.put("done_reason", "stop");
     }

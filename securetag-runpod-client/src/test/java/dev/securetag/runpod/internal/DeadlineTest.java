@@ -15,4 +15,15 @@ class DeadlineTest {
     assertThat(far.remaining()).isPositive();
     assertThat(Deadline.after(Duration.ofMinutes(1)).total()).isEqualTo(Duration.ofMinutes(1));
   }
+
+  @Test
+  void withinTakesTheEarlierOfTheTwoLimits() {
+    Deadline job = Deadline.after(Duration.ofMinutes(15));
+    Deadline call = job.within(Duration.ofSeconds(30));
+    assertThat(call.total()).isEqualTo(Duration.ofSeconds(30));
+    assertThat(call.remaining()).isLessThanOrEqualTo(Duration.ofSeconds(30));
+    Deadline nearlyOver = Deadline.after(Duration.ofMillis(100));
+    assertThat(nearlyOver.within(Duration.ofSeconds(30))).isSameAs(nearlyOver);
+    assertThat(Deadline.after(Duration.ofDays(365 * 1000L)).within(Duration.ofDays(365 * 2000L)).expired()).isFalse();
+  }
 }

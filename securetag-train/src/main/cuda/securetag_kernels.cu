@@ -1,7 +1,7 @@
-// securetag-train CUDA kernels: NF4 dequantization and the LoRA product, loaded as PTX through the JCuda driver API.
+// securetag-train CUDA kernels: NF4 dequantization and the LoRA merge, loaded as PTX through the JCuda driver API.
 // Regenerate the shipped PTX with:
 //   nvcc -ptx -arch=compute_75 -o src/main/resources/dev/securetag/train/cuda/securetag_kernels.ptx src/main/cuda/securetag_kernels.cu
-// CudaPtxSyncTest compares the committed PTX against a fresh nvcc build when nvcc is on PATH.
+// CudaPtxTest and .ci/compile-cuda.sh compare the committed PTX against a fresh nvcc build when nvcc is on PATH.
 
 __constant__ float NF4_CODE[16] = {
     -1.0f, -0.6961928009986877f, -0.5250730514526367f, -0.39491748809814453f,
@@ -18,32 +18,6 @@ extern "C" __global__ void nf4_dequantize(const unsigned char* packed, const flo
   unsigned char b = packed[k];
   out[i] = NF4_CODE[b >> 4] * scales[i / blocksize];
   if (i + 1 < numel) out[i + 1] = NF4_CODE[b & 0x0F] * scales[(i + 1) / blocksize];
-}
-
-// t[rows, rank] = scale * x[rows, in] . A[rank, in]^T ; one thread per output element.
-extern "C" __global__ void lora_down(const float* x, const float* a, int rows, int in, int rank, float scale, float* t) {
-  int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= rows * rank) return;
-  int r = idx / rank;
-  int k = idx % rank;
-  const float* xr = x + (long long)r * in;
-  const float* ak = a + (long long)k * in;
-  float acc = 0.0f;
-  for (int i = 0; i < in; i++) acc += xr[i] * ak[i];
-  t[idx] = acc * scale;
-}
-
-// y[rows, out] += t[rows, rank] . B[out, rank]^T ; one thread per output element.
-extern "C" __global__ void lora_up(const float* t, const float* b, int rows, int rank, int out, float* y) {
-  int idx = blockIdx.x * blockDim.x + threadIdx.x;
-  if (idx >= rows * out) return;
-  int r = idx / out;
-  int o = idx % out;
-  const float* tr = t + (long long)r * rank;
-  const float* bo = b + (long long)o * rank;
-  float acc = 0.0f;
-  for (int k = 0; k < rank; k++) acc += tr[k] * bo[k];
-  y[idx] += acc;
 }
 
 // w[out, in] += scale * B[out, rank] . A[rank, in] ; one thread per weight element.

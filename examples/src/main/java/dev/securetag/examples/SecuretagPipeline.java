@@ -73,7 +73,8 @@ public final class SecuretagPipeline {
 
   /** Command-line options; every one has an embedded default. */
   record Options(Path out, Path pdfs, String llm, String ollamaUrl, String openAiUrl, String llmModel,
-      String runPodEndpoint, Path baseModel, int steps, int trainExamples, int threads, boolean quick) {
+      String runPodEndpoint, Path baseModel, int steps, int trainExamples, int threads, boolean quick,
+      RunPodDeploy.Settings deploy) {
 
     static Options parse(String[] args) {
       Path out = Paths.get("target", "securetag-run");
@@ -88,6 +89,7 @@ public final class SecuretagPipeline {
       int trainExamples = 24;
       int threads = Math.max(1, Runtime.getRuntime().availableProcessors());
       boolean quick = false;
+      RunPodDeploy.Flags deployFlags = new RunPodDeploy.Flags();
       for (int i = 0; i < args.length; i++) {
         switch (args[i]) {
           case "--out" -> out = Paths.get(value(args, ++i, "--out"));
@@ -112,7 +114,13 @@ public final class SecuretagPipeline {
             usage(System.out);
             System.exit(0);
           }
-          default -> throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
+          default -> {
+            int last = deployFlags.consume(args, i);
+            if (last < 0) {
+              throw new IllegalArgumentException("unknown option " + args[i] + " (try --help)");
+            }
+            i = last;
+          }
         }
       }
       if (!List.of("offline", "ollama", "openai", "runpod").contains(llm)) {
@@ -130,7 +138,7 @@ public final class SecuretagPipeline {
       }
       // Absolute, so the summary's paths work from wherever the user reads them (exec:exec runs in examples/).
       return new Options(out.toAbsolutePath(), pdfs, llm, ollamaUrl, openAiUrl, llmModel, runPodEndpoint, baseModel, steps,
-          trainExamples, threads, quick);
+          trainExamples, threads, quick, deployFlags.settings(MODEL_NAME));
     }
 
     private static String value(String[] args, int i, String flag) {
@@ -159,7 +167,6 @@ public final class SecuretagPipeline {
       String answer) {}
 
   private static final String MODEL_NAME = "securetag-tiny";
-  private static final String SYSTEM_PROMPT = "You are a security standards assistant.";
 
   private final Options options;
   private final PrintStream out;
@@ -198,6 +205,7 @@ public final class SecuretagPipeline {
           --train-examples N     how many training pairs the demo fine-tune memorises (default 24)
           --threads N            worker threads (default: all cores)
           --quick                a smaller setting for CI (at most 120 steps on 4 pairs)""");
+    s.println(RunPodDeploy.USAGE);
   }
 
   /** Runs every stage. */
@@ -279,15 +287,18 @@ public final class SecuretagPipeline {
           .name(MODEL_NAME).build().write(ggufDir.resolve(MODEL_NAME + "-q8_0.gguf")).file();
       Path q4 = GgufQuantizer.builder().model(merged).outType(GgufOutType.Q4_K_M).threads(options.threads())
           .listener(bar).name(MODEL_NAME).build().write(ggufDir.resolve(MODEL_NAME + "-q4_k_m.gguf")).file();
-      Modelfile modelfile = Modelfile.builder().from("./" + q4.getFileName()).template(Modelfile.ALPACA_TEMPLATE)
-          .system(SYSTEM_PROMPT).parameter("temperature", 0.2).parameter("stop", "### Instruction:").build();
+      Modelfile modelfile = modelfile(q4.getFileName().toString());
       modelfile.write(ggufDir.resolve("Modelfile"));
+      // A complete docker build context: the GGUF linked beside the Dockerfile, the model created at build time.
       Path deploy = options.out().resolve("deploy/runpod");
-      DeploymentAssets.builder().modelName(MODEL_NAME).ggufFileName(q4.getFileName().toString())
-          .modelfile(modelfile.render()).build().writeTo(deploy);
+      DeploymentAssets.builder().modelName(MODEL_NAME).gguf(q4).modelfile(modelfile.render()).build().writeTo(deploy);
       section("4. GGUF");
       out.println(q8 + "  " + size(q8));
       out.println(q4 + "  " + size(q4));
+      if (options.deploy() != null) {
+        section("4b. RunPod serverless endpoint");
+        summary.put("endpoint", RunPodDeploy.run(options.deploy(), System.getenv(), out));
+      }
 
       // 5. ask a training question through RunPod
       TrainingExample probe = demo.get(0);
@@ -319,6 +330,15 @@ public final class SecuretagPipeline {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /**
+   * The Modelfile for a model this pipeline fine-tuned: the trainer's Alpaca layout as {@code TEMPLATE} (which also
+   * overrides any chat template the base model's GGUF carries) and no {@code SYSTEM}, because training used none.
+   */
+  public static Modelfile modelfile(String ggufFileName) {
+    return Modelfile.builder().from("./" + ggufFileName).template(Modelfile.ALPACA_TEMPLATE)
+        .parameter("temperature", 0.2).parameter("stop", "### Instruction:").build();
   }
 
   /** The bundled sample PDFs: committed under examples/sample-pdfs, regenerated if absent. */

@@ -11,6 +11,7 @@ import dev.securetag.gguf.GgufModel;
 import dev.securetag.gguf.Modelfile;
 import dev.securetag.pdf.PdfErrorKind;
 import dev.securetag.pdf.internal.OcrEngine;
+import dev.securetag.train.PromptTemplate;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -89,12 +90,16 @@ class SecuretagPipelineTest {
   }
 
   @Test
-  void ggufFilesRunInTheLocalRuntime() {
+  void ggufFilesRunInTheLocalRuntimeAndAnswerWithTheMemorisedText() {
+    // Both quantizations of the fine-tuned model, prompted in the template it was trained on, must reproduce the
+    // training answer it memorised (the RunPod test below checks the same through the whole serving stack).
+    String expected = SecuretagPipeline.normalise(outcome.expected());
+    assertThat(expected).isNotBlank();
     for (Path gguf : List.of(outcome.q8(), outcome.q4())) {
       try (GgufModel model = GgufModel.load(gguf)) {
-        String text = model.generate("### Instruction:\n" + outcome.question() + "\n\n### Response:\n",
-            GenerationOptions.greedy(8)).text();
-        assertThat(text).isNotBlank();
+        String text = model.generate(PromptTemplate.prompt(outcome.question(), null),
+            GenerationOptions.builder().temperature(0).maxTokens(160).addStop("### Instruction:").build()).text();
+        assertThat(SecuretagPipeline.normalise(text)).as("%s answer", gguf.getFileName()).startsWith(expected);
       }
     }
     Modelfile mf = Modelfile.read(outcome.q4().resolveSibling("Modelfile"));

@@ -26,7 +26,7 @@ import net.jqwik.api.lifecycle.AfterContainer;
 class ChunkerPropertiesTest {
   private static final Path DIR = tempDir();
   private static final TokenCounter WORDPIECE = TokenCounter.huggingFace(TestTokenizers.wordPiece(DIR));
-  private static final TokenCounter LLAMA = TokenCounter.huggingFace(TestTokenizers.tinyLlama(DIR));
+  private static final TokenCounter LLAMA = TokenCounter.huggingFace(TestTokenizers.tinyLlama());
 
   private static Path tempDir() {
     try {

@@ -23,7 +23,7 @@ class ChunkerTest {
 
   @BeforeAll
   static void loadTokenizer() {
-    llama = TokenCounter.huggingFace(TestTokenizers.tinyLlama(dir));
+    llama = TokenCounter.huggingFace(TestTokenizers.tinyLlama());
   }
 
   @AfterAll

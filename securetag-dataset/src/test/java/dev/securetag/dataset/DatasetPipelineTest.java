@@ -37,7 +37,7 @@ class DatasetPipelineTest {
 
   @Test
   void runsBlocksToSplitJsonlFilesOfflineWithTheRealTokenizer() throws Exception {
-    DatasetPipeline.Result r = DatasetPipeline.builder().tokenizer(TestTokenizers.tinyLlama(dir))
+    DatasetPipeline.Result r = DatasetPipeline.builder().tokenizer(TestTokenizers.tinyLlama())
         .outputDir(dir.resolve("out")).build().run(corpus());
     assertThat(r.chunks()).isNotEmpty().allSatisfy(c -> assertThat(c.tokenCountExact()).isTrue());
     assertThat(r.generation().pairs()).isNotEmpty();

@@ -3,12 +3,11 @@ package dev.securetag.dataset;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Json;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -65,17 +64,11 @@ final class TestTokenizers {
     return file;
   }
 
-  /** The tiny Llama SentencePiece-BPE tokenizer (byte fallback) copied from the shared fixtures. */
-  static Path tinyLlama(Path dir) {
-    Path file = dir.resolve("tiny-llama-tokenizer.json");
-    try (InputStream in = TestTokenizers.class.getResourceAsStream("/tokenizers/tiny-llama-tokenizer.json")) {
-      if (in == null) {
-        throw new IllegalStateException("missing test resource tokenizers/tiny-llama-tokenizer.json");
-      }
-      Files.copy(in, file, StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return file;
+  /**
+   * The tiny Llama SentencePiece-BPE tokenizer (byte fallback) of the reference fixtures, read in place through
+   * {@link SharedFixtures}.
+   */
+  static Path tinyLlama() {
+    return SharedFixtures.path("tiny-llama/hf/tokenizer.json");
   }
 }

@@ -3,9 +3,13 @@ package dev.securetag.dataset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.Json;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Collections;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -14,13 +18,22 @@ class TokenCounterTest {
 
   @Test
   void countsWithoutSpecialTokensAndWithoutTruncation() {
-    try (TokenCounter t = TokenCounter.huggingFace(TestTokenizers.tinyLlama(dir))) {
+    // logits.json lists llama.cpp's ids for each prompt: BOS plus the tokens a counter must see.
+    JsonNode prompts = Json.readTree(SharedFixtures.readString("tiny-llama/expected/logits.json"), "logits.json")
+        .get("prompts");
+    assertThat(prompts).isNotEmpty();
+    try (TokenCounter t = TokenCounter.huggingFace(TestTokenizers.tinyLlama())) {
       assertThat(t.exact()).isTrue();
       assertThat(t.count("")).isZero();
-      int one = t.count("Hello world");
-      assertThat(one).isEqualTo(9); // ▁ H e l lo ▁w or l d: no <s> added
-      // DJL truncates at 512 by default; a counter must see everything.
-      assertThat(t.count("Hello world ".repeat(300))).isGreaterThan(2000);
+      for (JsonNode p : prompts) {
+        String text = p.get("text").asText();
+        int n = p.get("token_ids").size() - 1;
+        assertThat(t.count(text)).as(p.get("id").asText()).isEqualTo(n);
+        // DJL truncates at 512 by default; a counter must see everything.
+        int copies = 2048 / Math.max(1, n) + 1;
+        assertThat(t.count(String.join(" ", Collections.nCopies(copies, text)))).as(p.get("id").asText())
+            .isGreaterThan(1024);
+      }
     }
   }
 

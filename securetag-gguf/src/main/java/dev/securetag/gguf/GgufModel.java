@@ -24,10 +24,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A llama-architecture GGUF model running on the CPU in plain Java: weights stay memory-mapped in their file types
- * (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) and are multiplied with Vector API kernels, in
- * parallel over rows; an optional GGUF LoRA adapter is applied on top at run time. The tokenizer comes from the GGUF
- * metadata (SentencePiece-style {@code llama} and byte-level BPE {@code gpt2} vocabularies).
+ * A llama-architecture GGUF model (Llama, Mistral, Mixtral) running on the CPU in plain Java: weights stay
+ * memory-mapped in their file types (F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K) and are
+ * multiplied with Vector API kernels, in parallel over rows; inputs of quantized weights are rounded to 8 bits as
+ * llama.cpp rounds them, so the logits are llama.cpp's. An optional GGUF LoRA adapter is applied on top at run time.
+ * The tokenizer comes from the GGUF metadata (SentencePiece-style {@code llama} and byte-level BPE {@code gpt2}
+ * vocabularies).
  *
  * <pre>{@code
  * try (GgufModel model = GgufModel.builder().file(Path.of("model-q4_k_m.gguf")).threads(2).build()) {
@@ -222,7 +224,7 @@ public final class GgufModel implements AutoCloseable {
 
   /** Bytes of weights read to decode one token (every matrix once): the basis of bandwidth estimates. */
   public long weightBytesPerToken() {
-    return weights.bytesPerToken();
+    return weights.bytesPerToken(config.experts(), config.expertsUsed());
   }
 
   /** The Jinja chat template stored in the file, if any. */

@@ -222,6 +222,13 @@ public final class GgufReader implements AutoCloseable {
         throw new GgufFormatException(file + ": tensor '" + last.name() + "' data",
             "file is truncated: tensor data ends at byte " + end + " but the file has " + size + " bytes");
       }
+      // llama.cpp and gguf-py pad every tensor, the last one included, so a file ends within one alignment of the
+      // last tensor's bytes. Anything beyond means the header lost a tensor or shrank one.
+      if (size > pad(end, alignment)) {
+        throw new GgufFormatException(file + ": tensor_count / tensor '" + last.name() + "' ne",
+            "the tensors end at byte " + end + " but the file has " + size + " bytes: the tensor count or a"
+                + " tensor shape is corrupt");
+      }
     }
     return new GgufReader(file, ch, version, Collections.unmodifiableMap(meta), List.copyOf(infos), alignment,
         dataOffset, size);

@@ -21,21 +21,30 @@ import java.util.Set;
  * Modelfile mf = Modelfile.builder()
  *     .from("./model-q4_k_m.gguf")
  *     .template(Modelfile.ALPACA_TEMPLATE)
- *     .system("You are a security compliance assistant.")
  *     .parameter("temperature", 0.2)
  *     .parameter("stop", "### Instruction:")
  *     .build();
  * mf.write(Path.of("Modelfile"));
+ * mf.renderPrompt("Explain A.5.1");   // the exact text Ollama feeds the model for /api/generate
  * }</pre>
+ *
+ * <p>The {@code TEMPLATE} and {@code SYSTEM} must be the ones the model was fine-tuned with, or the served model sees a
+ * layout it never learned. securetag's trainer formats every example with {@link #ALPACA_TEMPLATE}'s layout and no
+ * system text, whatever chat template the base model ships (the GGUF keeps {@code tokenizer.chat_template}, which
+ * Ollama would otherwise pick up), so a Modelfile for a securetag-trained model sets {@code ALPACA_TEMPLATE} and no
+ * {@code SYSTEM}. A model fine-tuned elsewhere on its own chat template needs that template here instead, in Go form.
  */
 public final class Modelfile {
   /**
    * Ollama (Go) template for the Alpaca format securetag's trainer fine-tunes on: {@code ### Instruction:\n...\n\n
    * ### Response:\n}. A prompt that carries an input adds it as {@code instruction + "\n\n### Input:\n" + input},
-   * which renders exactly the training layout.
+   * which renders exactly the training layout ({@link #renderPrompt(String)} shows the result). Send such prompts
+   * without {@code raw}: the template adds the Instruction and Response markers, so a prompt that already has them
+   * would be wrapped twice. The blank line after the response only shows in multi-turn chats (Ollama cuts the
+   * template after {@code .Response} for the turn being generated) and matches the runtime's INSTRUCTION format.
    */
   public static final String ALPACA_TEMPLATE = "{{ if .System }}{{ .System }}\n\n{{ end }}### Instruction:\n"
-      + "{{ .Prompt }}\n\n### Response:\n{{ .Response }}";
+      + "{{ .Prompt }}\n\n### Response:\n{{ .Response }}\n\n";
 
   private static final Set<String> COMMANDS = Set.of("from", "adapter", "template", "system", "parameter",
       "message", "license", "requires", "draft", "renderer", "parser");
@@ -207,6 +216,34 @@ public final class Modelfile {
       return v;
     }
     return v.contains("\"") || v.contains("\n") ? "\"\"\"" + v + "\"\"\"" : "\"" + v + "\"";
+  }
+
+  /**
+   * The exact text Ollama's {@code /api/generate} (not raw, no request {@code system} or {@code template}) feeds the
+   * model for {@code prompt}: this Modelfile's {@code SYSTEM}, its {@code MESSAGE}s and the prompt, rendered with its
+   * {@code TEMPLATE} by {@link OllamaTemplate}.
+   *
+   * @throws IllegalStateException when there is no {@code TEMPLATE}: Ollama then uses the one that comes with the
+   *     {@code FROM} model (derived from the GGUF's chat template), which this class cannot know
+   */
+  public String renderPrompt(String prompt) {
+    return renderPrompt(null, prompt);
+  }
+
+  /** {@link #renderPrompt(String)} with a request-level system message that replaces the Modelfile's (null: none). */
+  public String renderPrompt(String requestSystem, String prompt) {
+    if (template == null) {
+      throw new IllegalStateException("this Modelfile has no TEMPLATE: Ollama takes the FROM model's own template, "
+          + "so the prompt the model sees is not determined here");
+    }
+    List<Message> msgs = new ArrayList<>();
+    String sys = requestSystem != null && !requestSystem.isEmpty() ? requestSystem : system;
+    if (sys != null) {
+      msgs.add(new Message("system", sys));
+    }
+    msgs.addAll(messages);
+    msgs.add(new Message("user", prompt == null ? "" : prompt));
+    return OllamaTemplate.parse(template).render(msgs);
   }
 
   /** The Modelfile text. */

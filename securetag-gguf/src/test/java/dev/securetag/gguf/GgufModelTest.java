@@ -24,14 +24,28 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Conformance of the CPU runtime with llama.cpp on the tiny-llama fixture: tokenization, final-position logits and
- * greedy continuations for the F32, F16, Q8_0 and Q4_K_M files and for F16 + LoRA, against both llama.cpp and the
- * independent float64 reference, within the tolerances the fixture README states.
+ * greedy continuations for the F32, F16, Q8_0 and Q4_K_M files and for F16 + LoRA, within the tolerances the fixture
+ * README states. Unquantized files (float activations) are held to the independent float64 reference; quantized
+ * files are held to llama.cpp's own logits: like llama.cpp, the runtime rounds every input of a quantized product to
+ * 8 bits (Q8_0 / Q8_K blocks), which moves the logits by a few hundredths away from the float64 reference and onto
+ * llama.cpp's.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class GgufModelTest {
   private static final List<String> PROMPTS = List.of("en", "es", "digits_punct");
   /** The README's check for a float32 runtime against reference_fp64 of the same file. */
   private static final double FP64_TOLERANCE = 1e-4;
+  /** llama.cpp's setting without half-precision attention steps: the reference for quantized files. */
+  private static final String LLAMA_NO_FA = "llama_cpp_f32_kv_no_flash_attn";
+  /** The README's tolerance for quantized files against llama.cpp (either setting). */
+  private static final double QUANT_TOLERANCE = 0.15;
+  /**
+   * Two computations of the same 8-bit products in different float orders (vector vs scalar kernels, batched vs
+   * one-token): identical unless an activation lies within float rounding of a grid boundary and is rounded the
+   * other way, which moves the logits by up to a few hundredths (the README saw that in llama.cpp; here the scalar
+   * batched path flips one value of the Spanish Q8_0 prompt, 0.016).
+   */
+  private static final double REORDER_TOLERANCE = 0.05;
 
   private JsonNode logits;
   private JsonNode loraLogits;
@@ -160,11 +174,13 @@ class GgufModelTest {
           assertThat(dCpp).as(type + " " + p + " vs llama.cpp").isLessThanOrEqualTo(tol);
           assertThat(RuntimeFixtures.maxAbsDiff(got, exact)).as(type + " " + p + " vs F32 weights")
               .isLessThanOrEqualTo(quantTol);
-          // A byte-identical conversion also reproduces the exact reference of llama.cpp's file.
-          float[] sameFile = RuntimeFixtures.floats(
-              RuntimeFixtures.run(logits, llamaFile, "reference_fp64", p).path("logits"));
-          assertThat(RuntimeFixtures.maxAbsDiff(got, sameFile)).as(type + " " + p + " vs reference of " + llamaFile)
-              .isLessThanOrEqualTo(FP64_TOLERANCE);
+          // A byte-identical conversion also reproduces the logits of llama.cpp's file: the float64 reference for
+          // F16, llama.cpp's own (8-bit activations) for the quantized types.
+          boolean quantized = type != GgufOutType.F16;
+          float[] sameFile = RuntimeFixtures.floats(RuntimeFixtures.run(logits, llamaFile,
+              quantized ? LLAMA_NO_FA : "reference_fp64", p).path("logits"));
+          assertThat(RuntimeFixtures.maxAbsDiff(got, sameFile)).as(type + " " + p + " vs " + llamaFile)
+              .isLessThanOrEqualTo(quantized ? REORDER_TOLERANCE : FP64_TOLERANCE);
           float[] l = got;
           for (int step = 0; step < 8; step++) {
             JsonNode top = cpp.path("greedy_top5").get(step);
@@ -214,14 +230,20 @@ class GgufModelTest {
   }
 
   private void checkLogitsAndGreedy(GgufModel m, JsonNode json, String file, double llamaTolerance) {
+    boolean quantized = file.contains("q8_0") || file.contains("q4_k");
+    // Unquantized: the float64 reference and its greedy tokens. Quantized: llama.cpp's own run.
+    String refSetting = quantized ? LLAMA_NO_FA : "reference_fp64";
+    double refTolerance = quantized ? QUANT_TOLERANCE : FP64_TOLERANCE;
+    double sumToLlama = 0;
+    double sumFp64ToLlama = 0;
     for (String p : PROMPTS) {
-      JsonNode ref = RuntimeFixtures.run(json, file, "reference_fp64", p);
+      JsonNode ref = RuntimeFixtures.run(json, file, refSetting, p);
       JsonNode cpp = RuntimeFixtures.run(json, file, "llama_cpp_default", p);
       try (GgufSession s = m.newSession()) {
         float[] got = s.eval(ids(p));
         double dRef = RuntimeFixtures.maxAbsDiff(got, RuntimeFixtures.floats(ref.path("logits")));
         double dCpp = RuntimeFixtures.maxAbsDiff(got, RuntimeFixtures.floats(cpp.path("logits")));
-        assertThat(dRef).as(file + " " + p + " vs reference_fp64").isLessThanOrEqualTo(FP64_TOLERANCE);
+        assertThat(dRef).as(file + " " + p + " vs " + refSetting).isLessThanOrEqualTo(refTolerance);
         assertThat(dCpp).as(file + " " + p + " vs llama.cpp").isLessThanOrEqualTo(llamaTolerance);
         // Greedy continuation: 8 steps, each token decoded as a one-token batch.
         List<Integer> greedy = new ArrayList<>();
@@ -231,26 +253,53 @@ class GgufModelTest {
           greedy.add(t);
           l = s.eval(t);
         }
-        assertThat(greedy).as(file + " " + p + " greedy vs reference_fp64")
-            .containsExactlyElementsOf(toList(ref.path("greedy_tokens")));
-        // Against llama.cpp, compare steps while its margin exceeds twice our observed logit difference.
-        List<Integer> cppTokens = toList(cpp.path("greedy_tokens"));
-        int compared = 0;
-        for (int step = 0; step < 8; step++) {
-          JsonNode top = cpp.path("greedy_top5").get(step);
-          double margin = top.get(0).get(1).asDouble() - top.get(1).get(1).asDouble();
-          if (margin <= 2 * dCpp) {
-            break;
-          }
-          assertThat(greedy.get(step)).as(file + " " + p + " greedy step " + step + " vs llama.cpp")
-              .isEqualTo(cppTokens.get(step));
-          compared++;
+        if (quantized) {
+          sumToLlama += dRef;
+          sumFp64ToLlama += RuntimeFixtures.maxAbsDiff(RuntimeFixtures.floats(ref.path("logits")), RuntimeFixtures.floats(
+              RuntimeFixtures.run(json, file, "reference_fp64", p).path("logits")));
+          // Every step whose llama.cpp margin exceeds twice the observed difference (the Q4_K_M runs have margins
+          // down to 0.0067, so a step is skipped only where the top two are that close).
+          assertGreedyWhileMarginAllows(greedy, ref, 2 * Math.max(dRef, 1e-6), file + " " + p + " vs " + refSetting,
+              dRef < 1e-3 ? 8 : 0);
+        } else {
+          assertThat(greedy).as(file + " " + p + " greedy vs reference_fp64")
+              .containsExactlyElementsOf(toList(ref.path("greedy_tokens")));
         }
-        if (!file.contains("q")) {
+        // Against llama.cpp's default (half-precision attention), compare steps while its margin exceeds twice our
+        // observed logit difference.
+        int compared = assertGreedyWhileMarginAllows(greedy, cpp, 2 * dCpp, file + " " + p + " vs llama.cpp", 0);
+        if (!quantized) {
           assertThat(compared).as("all steps compared for unquantized files").isEqualTo(8);
         }
       }
     }
+    if (quantized) {
+      // The runtime rounds activations to llama.cpp's grid: its logits sit on llama.cpp's (observed 3e-7 to 5.5e-7,
+      // where a float runtime is as far as the float64 reference, 0.03 to 0.06). Averaged over the prompts, so that
+      // one activation rounded the other way on another CPU (a few hundredths) does not fail the check.
+      assertThat(sumToLlama / PROMPTS.size()).as(file + " mean distance to llama.cpp vs the float64 reference's")
+          .isLessThan(sumFp64ToLlama / PROMPTS.size() / 3);
+    }
+  }
+
+  /**
+   * Compares {@code greedy} with a llama.cpp run step by step while the run's top-1/top-2 margin exceeds
+   * {@code margin}; returns the number of steps compared, which must reach {@code atLeast}.
+   */
+  private static int assertGreedyWhileMarginAllows(List<Integer> greedy, JsonNode run, double margin, String what,
+      int atLeast) {
+    List<Integer> tokens = toList(run.path("greedy_tokens"));
+    int compared = 0;
+    for (int step = 0; step < 8; step++) {
+      JsonNode top = run.path("greedy_top5").get(step);
+      if (top.get(0).get(1).asDouble() - top.get(1).get(1).asDouble() <= margin) {
+        break;
+      }
+      assertThat(greedy.get(step)).as(what + " greedy step " + step).isEqualTo(tokens.get(step));
+      compared++;
+    }
+    assertThat(compared).as(what + " greedy steps compared").isGreaterThanOrEqualTo(atLeast);
+    return compared;
   }
 
   private static List<Integer> toList(JsonNode arr) {
@@ -259,18 +308,45 @@ class GgufModelTest {
     return l;
   }
 
+  /**
+   * The scalar path ({@code vectorized(false)}: {@link dev.securetag.gguf.internal.runtime.Int8Reference} for
+   * quantized weights) and the Vector API kernels compute the same products in a different order.
+   */
   @ParameterizedTest
   @MethodSource("files")
   void scalarAndVectorKernelsAgree(String file, double unused) {
+    boolean quantized = file.contains("q8_0") || file.contains("q4_k");
     try (GgufModel vec = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(2).build();
         GgufModel scalar = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(1).vectorized(false).build();
         GgufSession a = vec.newSession();
         GgufSession b = scalar.newSession()) {
       float[] la = a.eval(ids("digits_punct"));
       float[] lb = b.eval(ids("digits_punct"));
-      assertThat(RuntimeFixtures.maxAbsDiff(la, lb)).isLessThan(1e-4);
-      JsonNode ref = RuntimeFixtures.run(logits, file, "reference_fp64", "digits_punct");
-      assertThat(RuntimeFixtures.maxAbsDiff(lb, RuntimeFixtures.floats(ref.path("logits")))).isLessThan(FP64_TOLERANCE);
+      assertThat(RuntimeFixtures.maxAbsDiff(la, lb)).isLessThan(quantized ? REORDER_TOLERANCE : 1e-4);
+      JsonNode ref = RuntimeFixtures.run(logits, file, quantized ? LLAMA_NO_FA : "reference_fp64", "digits_punct");
+      assertThat(RuntimeFixtures.maxAbsDiff(lb, RuntimeFixtures.floats(ref.path("logits"))))
+          .isLessThan(quantized ? REORDER_TOLERANCE : FP64_TOLERANCE);
+    }
+  }
+
+  /**
+   * The batched prompt path (weights decoded to floats, 4 x 4 float kernel on the 8-bit activations) and the
+   * one-token integer kernels agree: on quantized files the 8-bit grid absorbs their float-order differences (bit
+   * for bit here) unless a value rounds the other way.
+   */
+  @ParameterizedTest
+  @MethodSource("files")
+  void batchedPromptEqualsTokenByTokenOnEveryFile(String file, double unused) {
+    int[] prompt = ids("digits_punct");
+    try (GgufModel m = GgufModel.builder().file(RuntimeFixtures.path(file)).threads(2).build();
+        GgufSession batched = m.newSession();
+        GgufSession single = m.newSession()) {
+      float[] a = batched.eval(prompt);
+      float[] b = null;
+      for (int t : prompt) {
+        b = single.eval(t);
+      }
+      assertThat(RuntimeFixtures.maxAbsDiff(a, b)).as(file).isLessThan(file.contains("q") ? REORDER_TOLERANCE : 1e-4);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.securetag.core.Hashing;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
+import dev.securetag.core.SafetensorsReader;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -110,10 +111,21 @@ class GgufQuantizerTest {
   }
 
   @Test
+  void convertsTinyLlamaToF32ExactlyAsLlamaCppsConverter() throws IOException {
+    Path out = convert(GgufOutType.F32, 2);
+    assertMatches(out, expected("model-f32.gguf"));
+    assertThat(Hashing.sha256Hex(out)).isEqualTo(expected("model-f32.gguf").get("file_sha256").asText());
+    assertThat(Files.readAllBytes(out))
+        .isEqualTo(Files.readAllBytes(TestResources.path("tiny-llama/expected/model-f32.gguf")));
+  }
+
+  @Test
   void convertsTinyLlamaToF16ExactlyAsLlamaCppsConverter() throws IOException {
     Path out = convert(GgufOutType.F16, 2);
     assertMatches(out, expected("model-f16.gguf"));
     assertThat(Hashing.sha256Hex(out)).isEqualTo(expected("model-f16.gguf").get("file_sha256").asText());
+    assertThat(Files.readAllBytes(out))
+        .isEqualTo(Files.readAllBytes(TestResources.path("tiny-llama/expected/model-f16.gguf")));
   }
 
   @Test
@@ -134,12 +146,16 @@ class GgufQuantizerTest {
 
   @Test
   void reportsProgressUpToTheTotalWeightCount() {
+    long weights;
+    try (SafetensorsReader st = SafetensorsReader.open(TestResources.path("tiny-llama/hf"))) {
+      weights = st.tensors().stream().mapToLong(SafetensorsReader.TensorInfo::numel).sum();
+    }
     List<ProgressListener.Progress> seen = new CopyOnWriteArrayList<>();
     GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(GgufOutType.Q6_K).threads(2)
         .listener(seen::add).build().write(tmp.resolve("q6.gguf"));
     assertThat(seen).isNotEmpty();
     ProgressListener.Progress last = seen.get(seen.size() - 1);
-    assertThat(last.done()).isEqualTo(last.total()).isEqualTo(188_736);
+    assertThat(last.done()).isEqualTo(last.total()).isEqualTo(weights);
   }
 
   @Test

@@ -47,11 +47,18 @@ class ModelfileTest {
   }
 
   @Test
-  void alpacaTemplateRendersTheTrainingLayout() {
-    // What Ollama's Go template yields for a prompt with no system message.
-    String rendered = Modelfile.ALPACA_TEMPLATE.replace("{{ if .System }}{{ .System }}\n\n{{ end }}", "")
-        .replace("{{ .Prompt }}", "Explain X.\n\n### Input:\ncode").replace("{{ .Response }}", "");
-    assertThat(rendered).isEqualTo("### Instruction:\nExplain X.\n\n### Input:\ncode\n\n### Response:\n");
+  void rendersThePromptOllamaFeedsTheModelFromTemplateSystemAndMessages() {
+    Modelfile plain = Modelfile.builder().from("./m.gguf").template(Modelfile.ALPACA_TEMPLATE).build();
+    assertThat(plain.renderPrompt("Explain X.\n\n### Input:\ncode"))
+        .isEqualTo("### Instruction:\nExplain X.\n\n### Input:\ncode\n\n### Response:\n");
+    Modelfile withSystem = Modelfile.parse(plain.render() + "SYSTEM Be brief.\nMESSAGE user Hi\nMESSAGE assistant Hello\n",
+        "inline");
+    assertThat(withSystem.renderPrompt("Q"))
+        .isEqualTo("Be brief.\n\n### Instruction:\nHi\n\n### Response:\nHello\n\n### Instruction:\nQ\n\n### Response:\n");
+    // A request-level system replaces the Modelfile's, as Ollama's generate handler does.
+    assertThat(withSystem.renderPrompt("Cite sources.", "Q")).startsWith("Cite sources.\n\n### Instruction:\nHi");
+    assertThatThrownBy(() -> Modelfile.builder().from("./m.gguf").build().renderPrompt("Q"))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no TEMPLATE");
   }
 
   @Test

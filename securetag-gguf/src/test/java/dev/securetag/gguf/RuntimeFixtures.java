@@ -2,32 +2,28 @@ package dev.securetag.gguf;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Json;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Path;
 
-/** The tiny-llama reference files copied for the runtime tests (llama.cpp logits, token ids, greedy runs). */
+/**
+ * The tiny-llama reference files the runtime tests use (llama.cpp logits, token ids, greedy runs, GGUF files), read in
+ * place through {@link SharedFixtures}. Names are those of the flat layout the tests were written against:
+ * {@code hf} and {@code hf-lora} are the checkpoint folders, every other name is a file of {@code expected/}.
+ */
 final class RuntimeFixtures {
-  static final String DIR = "runtime-fixtures/";
+  /** The tiny-llama folder under the fixture root. */
+  static final String DIR = "tiny-llama/";
 
   private RuntimeFixtures() {}
 
   static Path path(String name) {
-    try {
-      return Path.of(RuntimeFixtures.class.getResource("/" + DIR + name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+    boolean checkpoint = name.equals("hf") || name.startsWith("hf/") || name.equals("hf-lora")
+        || name.startsWith("hf-lora/");
+    return SharedFixtures.path(DIR + (checkpoint ? "" : "expected/") + name);
   }
 
   static JsonNode json(String name) {
-    try {
-      return Json.mapper().readTree(Files.readString(path(name)));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Json.readTree(SharedFixtures.readString(DIR + "expected/" + name), path(name).toString());
   }
 
   /** The run of {@code setting} for {@code prompt} in a logits file. */

@@ -1,40 +1,23 @@
 package dev.securetag.gguf;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Path;
-import java.util.stream.Stream;
 
-/** Locates copied fixtures in the test class path and copies fixture folders into temp dirs. */
+/**
+ * The reference fixtures (tiny-llama, gguf-quant-golden.json), read in place through {@link SharedFixtures}, and
+ * writable copies of fixture folders for tests that edit them.
+ */
 final class TestResources {
   private TestResources() {}
 
+  /** A fixture file or directory relative to the fixture root, e.g. {@code tiny-llama/expected/model-f16.gguf}. */
   static Path path(String name) {
-    try {
-      return Path.of(TestResources.class.getResource("/" + name).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+    return SharedFixtures.path(name);
   }
 
-  /** Copies a resource directory to {@code target} (created). */
+  /** Copies a fixture directory to {@code target} (created), with writable files. */
   static Path copyDir(String name, Path target) {
-    Path src = path(name);
-    try (Stream<Path> files = Files.walk(src)) {
-      for (Path p : (Iterable<Path>) files::iterator) {
-        Path dst = target.resolve(src.relativize(p).toString());
-        if (Files.isDirectory(p)) {
-          Files.createDirectories(dst);
-        } else {
-          Files.copy(p, dst);
-        }
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return target;
+    return SharedFixtures.copy(name, target);
   }
 
   static byte[] hex(String s) {

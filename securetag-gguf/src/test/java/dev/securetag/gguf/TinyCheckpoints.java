@@ -2,6 +2,7 @@ package dev.securetag.gguf;
 
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -25,7 +26,9 @@ final class TinyCheckpoints {
     try {
       Files.createDirectories(dir);
       for (String f : new String[] {"tokenizer.model", "tokenizer.json", "tokenizer_config.json"}) {
-        Files.copy(TestResources.path("tiny-llama/hf/" + f), dir.resolve(f));
+        // The bundled copy: these checkpoints have their own hand-picked shapes (vocab 512 and the like), so
+        // they need the tokenizer of known size, whatever reference fixtures the run points at.
+        Files.copy(SharedFixtures.bundled("tiny-llama/hf/" + f), dir.resolve(f));
       }
       String arch = s.experts > 0 ? "MixtralForCausalLM" : "LlamaForCausalLM";
       String moe = s.experts > 0

@@ -19,8 +19,19 @@ public record PageIssue(int page, Kind kind, String message) {
      * Tesseract and extracting again recovers the page.
      */
     OCR_UNAVAILABLE,
-    /** The page needed OCR, OCR ran, and it failed or its output was unusable; nothing was emitted for it. */
+    /**
+     * The page needed OCR and nothing was emitted for it: OCR failed, its output failed the quality gate (low word
+     * confidence, not language-like; typically a script the OCR languages do not cover), or the page's broken text
+     * layer is in a script no OCR language reads. The message names the script when it is known and how to map it
+     * to a Tesseract language ({@link PdfCorpus.Builder#scriptLanguages}).
+     */
     UNREADABLE,
+    /**
+     * The page was OCR'd and emitted, but some of its lines failed the quality gate (low word confidence: a stamp,
+     * handwriting, a logo, or text in a script the OCR languages do not cover) and were dropped; the message says
+     * how many.
+     */
+    PARTLY_UNREADABLE,
     /** The page's content could not be parsed; nothing was emitted for it. */
     PAGE_FAILED,
     /** The page has neither text nor images. */

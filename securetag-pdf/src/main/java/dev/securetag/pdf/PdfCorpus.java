@@ -5,6 +5,7 @@ import dev.securetag.core.ProgressListener;
 import dev.securetag.core.TextBlock;
 import dev.securetag.pdf.internal.DocumentExtractor;
 import dev.securetag.pdf.internal.OcrEngine;
+import dev.securetag.pdf.internal.OcrScheduler;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -12,6 +13,8 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.EnumMap;
+import java.util.Map;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -25,6 +28,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
@@ -59,7 +63,9 @@ public final class PdfCorpus implements AutoCloseable {
   private final long maxFileBytes;
   private final int maxPages;
   private final Path tessdata;
+  private final Map<Character.UnicodeScript, List<String>> scriptLanguages;
   private final ExecutorService pool;
+  private final OcrScheduler scheduler;
   private volatile OcrEngine ocrEngine;
   private volatile CorpusReport lastReport;
   private volatile boolean closed;
@@ -75,6 +81,7 @@ public final class PdfCorpus implements AutoCloseable {
     this.maxFileBytes = b.maxFileBytes;
     this.maxPages = b.maxPages;
     this.tessdata = b.tessdata;
+    this.scriptLanguages = Map.copyOf(b.scriptLanguages);
     AtomicInteger n = new AtomicInteger();
     ThreadFactory tf = r -> {
       Thread t = new Thread(r, "securetag-pdf-" + n.incrementAndGet());
@@ -82,6 +89,7 @@ public final class PdfCorpus implements AutoCloseable {
       return t;
     };
     this.pool = Executors.newFixedThreadPool(threads, tf);
+    this.scheduler = new OcrScheduler(pool);
   }
 
   public static Builder builder() {
@@ -152,10 +160,10 @@ public final class PdfCorpus implements AutoCloseable {
   }
 
   private DocumentExtractor newExtractor(AtomicLong pages, int parts) {
-    DocumentExtractor.Options opt =
-        new DocumentExtractor.Options(ocrMode, password, allowRestricted, maxFileBytes, maxPages);
+    DocumentExtractor.Options opt = new DocumentExtractor.Options(ocrMode, password, allowRestricted, maxFileBytes,
+        maxPages, languages, scriptLanguages);
     return new DocumentExtractor(opt, this::ocr,
-        p -> listener.report("pdf-pages", pages.incrementAndGet(), -1, "pages"), pool, parts);
+        p -> listener.report("pdf-pages", pages.incrementAndGet(), -1, "pages"), pool, scheduler, parts);
   }
 
   private OcrEngine ocr() {
@@ -188,11 +196,22 @@ public final class PdfCorpus implements AutoCloseable {
     }
   }
 
-  /** Stops the worker threads. Idempotent. */
+  /** Stops the worker threads and frees Tesseract's native memory. Idempotent. */
   @Override
   public void close() {
     closed = true;
     pool.shutdownNow();
+    OcrEngine e = ocrEngine;
+    if (e != null) {
+      try {
+        // Native Tesseract instances may only be freed once no worker is inside a recognition call.
+        if (pool.awaitTermination(60, TimeUnit.SECONDS)) {
+          e.close();
+        }
+      } catch (InterruptedException ie) {
+        Thread.currentThread().interrupt();
+      }
+    }
   }
 
   /** Pulls documents from the pool in input order, keeping a bounded window of work in flight. */
@@ -283,6 +302,8 @@ public final class PdfCorpus implements AutoCloseable {
     private long maxFileBytes = 2L << 30;
     private int maxPages = 20_000;
     private Path tessdata;
+    private final Map<Character.UnicodeScript, List<String>> scriptLanguages =
+        new EnumMap<>(Character.UnicodeScript.class);
 
     private Builder() {}
 
@@ -376,6 +397,32 @@ public final class PdfCorpus implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Tesseract languages for pages in scripts the {@link #languages} do not read, e.g.
+     * {@code Map.of(UnicodeScript.CYRILLIC, "rus", UnicodeScript.HAN, "chi_sim+eng")} ({@code +} joins languages).
+     * A page is read with a script's languages when its text layer is in that script and must be OCR'd, or when OCR
+     * with the default languages fails the quality gate and Tesseract's script detection names that script. By
+     * default no script is mapped: a well-formed text layer in another script is kept as it is, and a page that
+     * only OCR could read in another script is reported {@link PageIssue.Kind#UNREADABLE} instead of producing
+     * look-alike noise. The languages' traineddata must be installed (e.g. {@code tesseract-ocr-rus}); where it is
+     * not, such pages are reported {@link PageIssue.Kind#OCR_UNAVAILABLE}.
+     */
+    public Builder scriptLanguages(Map<Character.UnicodeScript, String> map) {
+      scriptLanguages.clear();
+      for (Map.Entry<Character.UnicodeScript, String> e : map.entrySet()) {
+        Character.UnicodeScript script = Objects.requireNonNull(e.getKey(), "script");
+        String value = Objects.requireNonNull(e.getValue(), "languages for " + script);
+        List<String> langs = Arrays.asList(value.split("\\+"));
+        for (String l : langs) {
+          if (!l.matches("[a-z_]{3,16}")) {
+            throw new IllegalArgumentException("not a Tesseract language code for " + script + ": " + l);
+          }
+        }
+        scriptLanguages.put(script, List.copyOf(langs));
+      }
+      return this;
+    }
+
     public PdfCorpus build() {
       return new PdfCorpus(this);
     }
@@ -383,7 +430,8 @@ public final class PdfCorpus implements AutoCloseable {
 
   @Override
   public String toString() {
-    return "PdfCorpus[" + inputs.size() + " inputs, ocr=" + ocrMode + ", languages=" + languages + ", threads="
+    return "PdfCorpus[" + inputs.size() + " inputs, ocr=" + ocrMode + ", languages=" + languages
+        + (scriptLanguages.isEmpty() ? "" : ", scriptLanguages=" + scriptLanguages) + ", threads="
         + threads + (password != null ? ", password=***" : "") + "]";
   }
 }

@@ -1,65 +1,117 @@
 package dev.securetag.runpod;
 
 import dev.securetag.core.AtomicFiles;
+import dev.securetag.runpod.internal.ResourceTemplate;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Writes what it takes to serve a fine-tuned GGUF on RunPod Serverless with Ollama: a {@code Dockerfile} on
- * {@code ollama/ollama}, a {@code start.sh} that starts Ollama, polls until it answers (no fixed sleep) and only then
- * runs {@code ollama create}, a {@code handler.py} RunPod handler forwarding jobs to the local Ollama (streaming
- * NDJSON lines when the input asks for {@code stream}, the seed's {@code {response, model}} otherwise), the
- * {@code Modelfile}, and a {@code docker-compose.yml} snippet for the application side that takes
- * {@code RUNPOD_API_KEY} from the environment.
+ * Writes a complete {@code docker build} context for a RunPod Serverless worker that serves a fine-tuned GGUF with
+ * Ollama, plus the application side's compose file.
+ *
+ * <ul>
+ *   <li>{@code Dockerfile} on {@code ollama/ollama}: with {@link ModelStorage#IMAGE} (default) a first stage creates
+ *       the Ollama model from the GGUF at build time and the image carries only Ollama's model store; with
+ *       {@link ModelStorage#NETWORK_VOLUME} the image holds no weights and the first worker creates the model on the
+ *       volume ({@value #VOLUME_MODELS}) from the GGUF uploaded to {@value #VOLUME_GGUF_DIR}.</li>
+ *   <li>{@code start.sh}: starts {@code ollama serve}, polls until it answers (no fixed sleep), runs
+ *       {@code ollama create} only when the model is missing, then the handler; {@code --create-only} is the build
+ *       step.</li>
+ *   <li>{@code handler.py}: job input to the local Ollama. {@link HandlerMode#SYNC} (default) returns the seed's
+ *       {@code {"response", "model", ...}} object, so {@code /runsync} clients reading {@code output.response} keep
+ *       working; {@link HandlerMode#STREAM} is a generator with {@code return_aggregate_stream} whose
+ *       {@code /runsync} output is a list (NDJSON line strings when the input streams, else one object).</li>
+ *   <li>{@code Modelfile}, {@code test_input.json} (the SDK's local test mode), {@code README.md} (both storage modes,
+ *       output shapes), {@code .dockerignore} and {@code docker-compose.yml} (securetag-app and the optional
+ *       Ollama-API proxy, secrets from the environment).</li>
+ * </ul>
  *
  * <pre>{@code
- * List<Path> files = DeploymentAssets.builder()
+ * DeploymentAssets.builder()
  *     .modelName("securetag")
- *     .ggufFileName("securetag-q4_k_m.gguf")
- *     .systemPrompt("You are a security standards assistant.")
- *     .parameter("num_ctx", "8192")
+ *     .gguf(Path.of("out/gguf/securetag-q4_k_m.gguf"))       // hard-linked (or copied) beside the Dockerfile
+ *     .modelfile(modelfile.render())                            // TEMPLATE/SYSTEM as the model was trained
  *     .build()
  *     .writeTo(Path.of("deploy/runpod"));
- * // then: cp securetag-q4_k_m.gguf deploy/runpod/ && docker build -t you/securetag-worker deploy/runpod
+ * // then: docker build -t you/securetag-worker deploy/runpod
  * }</pre>
  *
- * Files are written atomically; the GGUF itself is not copied (it may be many GB): place it next to the Dockerfile.
+ * The files are class-path templates ({@code dev/securetag/runpod/worker/*.template}) with validated placeholders;
+ * text files are written atomically.
  */
 public final class DeploymentAssets {
+  private static final Logger LOG = LoggerFactory.getLogger(DeploymentAssets.class);
+
   public static final String DOCKERFILE = "Dockerfile";
   public static final String START_SCRIPT = "start.sh";
   public static final String HANDLER = "handler.py";
   public static final String MODELFILE = "Modelfile";
   public static final String COMPOSE = "docker-compose.yml";
+  public static final String README = "README.md";
+  public static final String TEST_INPUT = "test_input.json";
+  public static final String DOCKERIGNORE = ".dockerignore";
+  /** Where a network-volume worker looks for the GGUF (the volume is mounted at {@code /runpod-volume}). */
+  public static final String VOLUME_GGUF_DIR = "/runpod-volume/securetag";
+  /** Where a network-volume worker keeps Ollama's models. */
+  public static final String VOLUME_MODELS = "/runpod-volume/ollama/models";
 
+  private static final String TEMPLATES = "worker/";
   private static final Pattern MODEL_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]*(:[A-Za-z0-9._-]+)?");
   private static final Pattern FILE_NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*\\.gguf");
-  private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9._-]+");
+  private static final Pattern VERSION = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]*");
+  private static final Pattern IMAGE = Pattern.compile("[A-Za-z0-9${}:_./@-]+");
+
+  /** Where the worker keeps the Ollama model. */
+  public enum ModelStorage {
+    /** Created at image build time and shipped in the image: no {@code ollama create} on cold starts. */
+    IMAGE,
+    /** Created by the first worker on the RunPod network volume; the image holds no weights. */
+    NETWORK_VOLUME
+  }
+
+  /** How {@code handler.py} answers; see the class comment for the output shapes. */
+  public enum HandlerMode {
+    /** A plain handler: one {@code {"response", ...}} object per job. */
+    SYNC,
+    /** A generator with {@code return_aggregate_stream}: token streaming through {@code /stream}. */
+    STREAM
+  }
 
   private final String modelName;
   private final String ggufFileName;
+  private final Path ggufPath;
   private final String modelfile;
   private final String ollamaImageTag;
   private final String runpodVersion;
   private final String appImage;
-  private final String endpointIdVariable;
+  private final String proxyImage;
+  private final ModelStorage storage;
+  private final HandlerMode handlerMode;
 
   private DeploymentAssets(Builder b) {
     this.modelName = b.modelName;
     this.ggufFileName = b.ggufFileName;
+    this.ggufPath = b.ggufPath;
     this.ollamaImageTag = b.ollamaImageTag;
     this.runpodVersion = b.runpodVersion;
     this.appImage = b.appImage;
-    this.endpointIdVariable = "RUNPOD_ENDPOINT_ID";
+    this.proxyImage = b.proxyImage;
+    this.storage = b.storage;
+    this.handlerMode = b.handlerMode;
     this.modelfile = b.modelfile != null ? b.modelfile : defaultModelfile(b);
   }
 
@@ -67,172 +119,96 @@ public final class DeploymentAssets {
     return new Builder();
   }
 
-  /** Writes all assets into {@code dir} (created if needed) and returns the written paths. */
+  /**
+   * Writes every asset into {@code dir} (created if needed) and, when a GGUF path was given, places the GGUF beside
+   * the Dockerfile: hard-linked when on the same file system, else copied (GGUFs are large). Returns the paths
+   * written, the GGUF last.
+   */
   public List<Path> writeTo(Path dir) {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create deployment directory " + dir, e);
     }
-    Map<String, String> files = files();
     List<Path> written = new ArrayList<>();
-    for (Map.Entry<String, String> f : files.entrySet()) {
+    for (Map.Entry<String, String> f : files().entrySet()) {
       Path p = dir.resolve(f.getKey());
       AtomicFiles.writeString(p, f.getValue());
       written.add(p);
     }
-    Path start = dir.resolve(START_SCRIPT);
     try {
-      Files.setPosixFilePermissions(start, PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(dir.resolve(START_SCRIPT), PosixFilePermissions.fromString("rwxr-xr-x"));
     } catch (UnsupportedOperationException | IOException e) {
       // Non-POSIX file systems: the Dockerfile runs chmod +x anyway.
+    }
+    Path target = dir.resolve(ggufFileName);
+    if (ggufPath != null) {
+      placeGguf(ggufPath, target);
+      written.add(target);
+    } else if (storage == ModelStorage.IMAGE && !Files.isRegularFile(target)) {
+      LOG.warn("{} is not in {}: copy it there before docker build (or give DeploymentAssets.gguf(path))",
+          ggufFileName, dir);
     }
     return written;
   }
 
-  /** File name to content of every asset, in write order. */
+  private static void placeGguf(Path source, Path target) {
+    try {
+      if (Files.exists(target) && Files.isSameFile(source, target)) {
+        return;
+      }
+      Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+      Files.deleteIfExists(tmp);
+      try {
+        Files.createLink(tmp, source);
+      } catch (FileSystemException | UnsupportedOperationException e) {
+        // Another file system (or no hard links): copy.
+        Files.copy(source, tmp, StandardCopyOption.COPY_ATTRIBUTES);
+      }
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot place GGUF " + source + " at " + target, e);
+    }
+  }
+
+  /** File name to content of every text asset, in write order. */
   public Map<String, String> files() {
     Map<String, String> m = new LinkedHashMap<>();
     m.put(DOCKERFILE, dockerfile());
     m.put(START_SCRIPT, startScript());
     m.put(HANDLER, handler());
     m.put(MODELFILE, modelfile);
+    m.put(TEST_INPUT, render("test_input.json", Map.of()));
+    m.put(DOCKERIGNORE, dockerignore());
+    m.put(README, readme());
     m.put(COMPOSE, compose());
     return m;
   }
 
   public String dockerfile() {
-    return "# Generated by securetag DeploymentAssets: RunPod Serverless worker serving " + modelName + " with Ollama.\n"
-        + "FROM ollama/ollama:" + ollamaImageTag + "\n"
-        + "\n"
-        + "# Python runs the RunPod handler; pip's PEP 668 guard is lifted because this image is single-purpose.\n"
-        + "ENV PIP_BREAK_SYSTEM_PACKAGES=1 \\\n"
-        + "    PYTHONUNBUFFERED=1 \\\n"
-        + "    OLLAMA_HOST=127.0.0.1:11434 \\\n"
-        + "    OLLAMA_MODEL=" + modelName + " \\\n"
-        + "    OLLAMA_KEEP_ALIVE=-1 \\\n"
-        + "    OLLAMA_LOAD_TIMEOUT=60m\n"
-        + "RUN apt-get update \\\n"
-        + " && apt-get install -y --no-install-recommends python3 python3-pip ca-certificates \\\n"
-        + " && rm -rf /var/lib/apt/lists/* \\\n"
-        + " && pip3 install --no-cache-dir runpod==" + runpodVersion + "\n"
-        + "\n"
-        + "WORKDIR /worker\n"
-        + "COPY " + ggufFileName + " " + MODELFILE + " " + HANDLER + " " + START_SCRIPT + " /worker/\n"
-        + "RUN chmod +x /worker/" + START_SCRIPT + "\n"
-        + "\n"
-        + "# The base image's entrypoint is `ollama`; the start script runs `ollama serve` itself.\n"
-        + "ENTRYPOINT [\"/worker/" + START_SCRIPT + "\"]\n";
+    Map<String, String> v = common();
+    v.put("GGUF_FILE", ggufFileName);
+    v.put("RUNPOD_VERSION", runpodVersion);
+    v.put("HANDLER_MODE", handlerModeValue());
+    if (storage == ModelStorage.IMAGE) {
+      return render("Dockerfile.image", v);
+    }
+    v.put("VOLUME_GGUF", volumeGguf());
+    v.put("VOLUME_MODELS", VOLUME_MODELS);
+    return render("Dockerfile.volume", v);
   }
 
   public String startScript() {
-    return "#!/usr/bin/env bash\n"
-        + "# Generated by securetag DeploymentAssets. Starts Ollama, waits until it answers, creates the model, runs the handler.\n"
-        + "set -euo pipefail\n"
-        + "\n"
-        + "MODEL=\"${OLLAMA_MODEL:-" + modelName + "}\"\n"
-        + "START_TIMEOUT=\"${OLLAMA_START_TIMEOUT:-120}\"\n"
-        + "\n"
-        + "ollama serve &\n"
-        + "OLLAMA_PID=$!\n"
-        + "\n"
-        + "# Poll instead of sleeping a fixed time: cold hosts vary, and a fixed sleep either wastes time or races.\n"
-        + "deadline=$((SECONDS + START_TIMEOUT))\n"
-        + "until ollama list >/dev/null 2>&1; do\n"
-        + "  if ! kill -0 \"$OLLAMA_PID\" 2>/dev/null; then\n"
-        + "    echo \"ollama serve exited before answering\" >&2\n"
-        + "    exit 1\n"
-        + "  fi\n"
-        + "  if (( SECONDS >= deadline )); then\n"
-        + "    echo \"Ollama did not answer within ${START_TIMEOUT}s\" >&2\n"
-        + "    exit 1\n"
-        + "  fi\n"
-        + "  sleep 0.2\n"
-        + "done\n"
-        + "\n"
-        + "if ! ollama show \"$MODEL\" >/dev/null 2>&1; then\n"
-        + "  ollama create \"$MODEL\" -f /worker/" + MODELFILE + "\n"
-        + "fi\n"
-        + "\n"
-        + "exec python3 -u /worker/" + HANDLER + "\n";
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put("MODEL_NAME", modelName);
+    return render("start.sh", v);
   }
 
   public String handler() {
-    return "\"\"\"RunPod Serverless handler forwarding jobs to the local Ollama (generated by securetag DeploymentAssets).\n"
-        + "\n"
-        + "Input: {\"prompt\": ..} -> /api/generate or {\"messages\": [..]} -> /api/chat, plus model, system, options, format,\n"
-        + "keep_alive, stream. With \"stream\": true every Ollama NDJSON line is yielded as one string (read them from /stream);\n"
-        + "otherwise one {\"response\", \"model\", ...} object is returned. Failures are reported as {\"error\": \"...\"}.\n"
-        + "\"\"\"\n"
-        + "import json\n"
-        + "import os\n"
-        + "import urllib.error\n"
-        + "import urllib.request\n"
-        + "\n"
-        + "import runpod\n"
-        + "\n"
-        + "OLLAMA_URL = os.environ.get(\"OLLAMA_URL\", \"http://127.0.0.1:11434\")\n"
-        + "DEFAULT_MODEL = os.environ.get(\"OLLAMA_MODEL\", \"" + modelName + "\")\n"
-        + "TIMEOUT_S = float(os.environ.get(\"OLLAMA_REQUEST_TIMEOUT\", \"900\"))\n"
-        + "PASSTHROUGH = (\"system\", \"options\", \"format\", \"keep_alive\", \"template\", \"think\", \"images\", \"tools\",\n"
-        + "               \"raw\", \"suffix\")\n"
-        + "\n"
-        + "\n"
-        + "def _post(path, body):\n"
-        + "    data = json.dumps(body).encode(\"utf-8\")\n"
-        + "    request = urllib.request.Request(OLLAMA_URL + path, data=data, headers={\"Content-Type\": \"application/json\"})\n"
-        + "    return urllib.request.urlopen(request, timeout=TIMEOUT_S)\n"
-        + "\n"
-        + "\n"
-        + "def handler(job):\n"
-        + "    inp = job.get(\"input\") or {}\n"
-        + "    chat = isinstance(inp.get(\"messages\"), list)\n"
-        + "    body = {\"model\": inp.get(\"model\") or DEFAULT_MODEL}\n"
-        + "    if chat:\n"
-        + "        body[\"messages\"] = inp[\"messages\"]\n"
-        + "    else:\n"
-        + "        body[\"prompt\"] = inp.get(\"prompt\", \"\")\n"
-        + "    for key in PASSTHROUGH:\n"
-        + "        if key in inp:\n"
-        + "            body[key] = inp[key]\n"
-        + "    stream = bool(inp.get(\"stream\", False))\n"
-        + "    body[\"stream\"] = stream\n"
-        + "    path = \"/api/chat\" if chat else \"/api/generate\"\n"
-        + "    try:\n"
-        + "        with _post(path, body) as response:\n"
-        + "            if stream:\n"
-        + "                for raw in response:\n"
-        + "                    line = raw.decode(\"utf-8\").strip()\n"
-        + "                    if not line:\n"
-        + "                        continue\n"
-        + "                    parsed = json.loads(line)\n"
-        + "                    if \"error\" in parsed:\n"
-        + "                        # Ollama reports mid-stream failures as an error line under HTTP 200.\n"
-        + "                        yield {\"error\": str(parsed[\"error\"])}\n"
-        + "                        return\n"
-        + "                    yield line\n"
-        + "                return\n"
-        + "            result = json.loads(response.read().decode(\"utf-8\"))\n"
-        + "    except urllib.error.HTTPError as e:\n"
-        + "        yield {\"error\": \"Ollama HTTP %d: %s\" % (e.code, e.read().decode(\"utf-8\", \"replace\")[:500])}\n"
-        + "        return\n"
-        + "    except (urllib.error.URLError, OSError) as e:\n"
-        + "        yield {\"error\": \"Ollama unreachable: %s\" % (e,)}\n"
-        + "        return\n"
-        + "    if \"error\" in result:\n"
-        + "        yield {\"error\": str(result[\"error\"])}\n"
-        + "        return\n"
-        + "    text = (result.get(\"message\") or {}).get(\"content\", \"\") if chat else result.get(\"response\", \"\")\n"
-        + "    output = {\"response\": text, \"model\": result.get(\"model\", body[\"model\"])}\n"
-        + "    for key in (\"done_reason\", \"prompt_eval_count\", \"eval_count\", \"total_duration\", \"eval_duration\"):\n"
-        + "        if key in result:\n"
-        + "            output[key] = result[key]\n"
-        + "    yield output\n"
-        + "\n"
-        + "\n"
-        + "if __name__ == \"__main__\":\n"
-        + "    # Aggregation makes /run + /status and /runsync return the yielded values as a list, not an empty list.\n"
-        + "    runpod.serverless.start({\"handler\": handler, \"return_aggregate_stream\": True})\n";
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put("MODEL_NAME", modelName);
+    v.put("HANDLER_MODE", handlerModeValue());
+    return render("handler.py", v);
   }
 
   public String modelfile() {
@@ -240,16 +216,62 @@ public final class DeploymentAssets {
   }
 
   public String compose() {
-    return "# Generated by securetag DeploymentAssets: application side. Secrets come from the environment, never this file.\n"
-        + "services:\n"
-        + "  securetag-app:\n"
-        + "    image: " + appImage + "\n"
-        + "    restart: unless-stopped\n"
-        + "    environment:\n"
-        + "      RUNPOD_API_KEY: ${RUNPOD_API_KEY:?set RUNPOD_API_KEY in the environment}\n"
-        + "      " + endpointIdVariable + ": ${" + endpointIdVariable + ":?set " + endpointIdVariable
-        + " in the environment}\n"
-        + "      SECURETAG_MODEL: " + modelName + "\n";
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put("MODEL_NAME", modelName);
+    v.put("APP_IMAGE", appImage);
+    v.put("PROXY_IMAGE", proxyImage);
+    return render("docker-compose.yml", v);
+  }
+
+  public String readme() {
+    Map<String, String> v = common();
+    v.put("GGUF_FILE", ggufFileName);
+    v.put("RUNPOD_VERSION", runpodVersion);
+    v.put("HANDLER_MODE", handlerModeValue());
+    v.put("STORAGE", storage == ModelStorage.IMAGE ? "baked into the image" : "network volume");
+    v.put("VOLUME_GGUF", volumeGguf());
+    v.put("VOLUME_MODELS", VOLUME_MODELS);
+    return render("README.md", v);
+  }
+
+  public String dockerignore() {
+    return render("dockerignore", Map.of("GGUF_INCLUDE", storage == ModelStorage.IMAGE ? "!" + ggufFileName
+        : "# " + ggufFileName + " goes onto the network volume, not into the image"));
+  }
+
+  /** The model storage this context was generated for. */
+  public ModelStorage modelStorage() {
+    return storage;
+  }
+
+  /** The handler mode baked into the image. */
+  public HandlerMode handlerMode() {
+    return handlerMode;
+  }
+
+  /** The GGUF's file name in the build context (and on the volume). */
+  public String ggufFileName() {
+    return ggufFileName;
+  }
+
+  private Map<String, String> common() {
+    Map<String, String> v = new LinkedHashMap<>();
+    v.put("MODEL_NAME", modelName);
+    v.put("OLLAMA_TAG", ollamaImageTag);
+    return v;
+  }
+
+  private String volumeGguf() {
+    return VOLUME_GGUF_DIR + "/" + ggufFileName;
+  }
+
+  private String handlerModeValue() {
+    return handlerMode.name().toLowerCase(Locale.ROOT);
+  }
+
+  private static String render(String name, Map<String, String> values) {
+    String resource = TEMPLATES + name + ".template";
+    return ResourceTemplate.render(resource, ResourceTemplate.load(DeploymentAssets.class, resource), values);
   }
 
   private static String defaultModelfile(Builder b) {
@@ -266,10 +288,11 @@ public final class DeploymentAssets {
     return sb.toString();
   }
 
-  /** Configures {@link DeploymentAssets}; {@code modelName} and {@code ggufFileName} are required. */
+  /** Configures {@link DeploymentAssets}; {@code modelName} and a GGUF ({@code gguf} or {@code ggufFileName}) are required. */
   public static final class Builder {
     private String modelName;
     private String ggufFileName;
+    private Path ggufPath;
     private String modelfile;
     private String systemPrompt;
     private String template;
@@ -277,6 +300,9 @@ public final class DeploymentAssets {
     private String ollamaImageTag = "0.6.0";
     private String runpodVersion = "1.12.0";
     private String appImage = "${SECURETAG_APP_IMAGE:-securetag-app:latest}";
+    private String proxyImage = "${SECURETAG_PROXY_IMAGE:-securetag-ollama-proxy:latest}";
+    private ModelStorage storage = ModelStorage.IMAGE;
+    private HandlerMode handlerMode = HandlerMode.SYNC;
 
     private Builder() {}
 
@@ -286,7 +312,13 @@ public final class DeploymentAssets {
       return this;
     }
 
-    /** The GGUF file name (placed next to the Dockerfile). */
+    /** The GGUF to serve; {@link #writeTo} places it beside the Dockerfile. Sets the file name unless given. */
+    public Builder gguf(Path v) {
+      this.ggufPath = Objects.requireNonNull(v, "gguf");
+      return this;
+    }
+
+    /** The GGUF's file name in the build context (default: the name of {@link #gguf(Path)}). */
     public Builder ggufFileName(String v) {
       this.ggufFileName = v;
       return this;
@@ -298,12 +330,13 @@ public final class DeploymentAssets {
       return this;
     }
 
+    /** A SYSTEM line for the generated Modelfile: only one the model was fine-tuned with. */
     public Builder systemPrompt(String v) {
       this.systemPrompt = v;
       return this;
     }
 
-    /** A Go chat template; needed when the GGUF carries none, or chat output is malformed. */
+    /** The Go prompt template the model was fine-tuned with (the GGUF's own chat template is used when unset). */
     public Builder template(String v) {
       this.template = v;
       return this;
@@ -312,6 +345,18 @@ public final class DeploymentAssets {
     /** A Modelfile {@code PARAMETER} (e.g. {@code num_ctx 8192}, {@code temperature 0.2}, {@code stop "<|im_end|>"}). */
     public Builder parameter(String name, String value) {
       parameters.put(Objects.requireNonNull(name), Objects.requireNonNull(value));
+      return this;
+    }
+
+    /** Where the worker keeps the model (default {@link ModelStorage#IMAGE}). */
+    public Builder modelStorage(ModelStorage v) {
+      this.storage = Objects.requireNonNull(v);
+      return this;
+    }
+
+    /** How the handler answers (default {@link HandlerMode#SYNC}, the seed's {@code output.response}). */
+    public Builder handlerMode(HandlerMode v) {
+      this.handlerMode = Objects.requireNonNull(v);
       return this;
     }
 
@@ -327,9 +372,15 @@ public final class DeploymentAssets {
       return this;
     }
 
-    /** Image of the application service in the compose snippet. */
+    /** Image of the application service in the compose file. */
     public Builder appImage(String v) {
       this.appImage = v;
+      return this;
+    }
+
+    /** Image of the Ollama-API proxy service in the compose file. */
+    public Builder proxyImage(String v) {
+      this.proxyImage = v;
       return this;
     }
 
@@ -338,12 +389,23 @@ public final class DeploymentAssets {
         throw new IllegalArgumentException("DeploymentAssets.modelName must be a lower-case Ollama model name, got: "
             + modelName);
       }
+      if (ggufPath != null) {
+        if (!Files.isRegularFile(ggufPath)) {
+          throw new IllegalArgumentException("DeploymentAssets.gguf: no such file: " + ggufPath);
+        }
+        if (ggufFileName == null) {
+          ggufFileName = ggufPath.getFileName().toString();
+        }
+      }
       if (ggufFileName == null || !FILE_NAME.matcher(ggufFileName).matches()) {
         throw new IllegalArgumentException("DeploymentAssets.ggufFileName must be a plain file name ending in .gguf, got: "
             + ggufFileName);
       }
       if (!VERSION.matcher(ollamaImageTag).matches() || !VERSION.matcher(runpodVersion).matches()) {
         throw new IllegalArgumentException("DeploymentAssets image tag and runpod version must be plain version strings");
+      }
+      if (!IMAGE.matcher(appImage).matches() || !IMAGE.matcher(proxyImage).matches()) {
+        throw new IllegalArgumentException("DeploymentAssets app and proxy images must be image references");
       }
       for (Map.Entry<String, String> p : parameters.entrySet()) {
         if (!p.getKey().matches("[a-z_]+") || p.getValue().contains("\n")) {
@@ -352,6 +414,9 @@ public final class DeploymentAssets {
       }
       if ((systemPrompt != null && systemPrompt.contains("\"\"\"")) || (template != null && template.contains("\"\"\""))) {
         throw new IllegalArgumentException("DeploymentAssets system prompt and template must not contain \"\"\"");
+      }
+      if (modelfile != null && !modelfile.lines().anyMatch(l -> l.strip().regionMatches(true, 0, "FROM ", 0, 5))) {
+        throw new IllegalArgumentException("DeploymentAssets.modelfile has no FROM line");
       }
       return new DeploymentAssets(this);
     }

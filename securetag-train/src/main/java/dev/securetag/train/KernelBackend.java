@@ -1,8 +1,11 @@
 package dev.securetag.train;
 
 /**
- * The hot paths of QLoRA behind one interface, so a CPU and a CUDA implementation can be swapped: NF4 dequantization
- * and the fused LoRA product. Arrays are row-major float32. Obtain one with {@link KernelBackends#select}.
+ * The QLoRA paths outside libtorch's autograd behind one interface, so a CPU and a CUDA implementation can be swapped:
+ * NF4 dequantization of the frozen base weights and merging an adapter into a weight ({@code B} has shape
+ * {@code [out, rank]}, {@code A} {@code [rank, in]}, as PEFT stores them). The LoRA product of training is not here:
+ * it needs gradients, so it runs as DJL operations. Arrays are row-major float32. Obtain one with
+ * {@link KernelBackends#select}.
  */
 public interface KernelBackend extends AutoCloseable {
 
@@ -14,12 +17,6 @@ public interface KernelBackend extends AutoCloseable {
    * the high nibble of {@code packed[k]} and code(2k+1) the low nibble.
    */
   void dequantizeNf4(byte[] packed, float[] scales, int blocksize, int numel, float[] out);
-
-  /**
-   * The unmerged LoRA path {@code y[rows, out] += scale * (x[rows, in] · Aᵀ) · Bᵀ} with {@code A[rank, in]} and
-   * {@code B[out, rank]} (PEFT shapes).
-   */
-  void loraMatmul(float[] x, int rows, int in, float[] a, int rank, float[] b, int out, float scale, float[] y);
 
   /** Merges an adapter into a base weight in place: {@code w[out, in] += scale * B[out, rank] · A[rank, in]}. */
   void mergeLora(float[] w, int out, int in, float[] a, float[] b, int rank, float scale);

@@ -1,6 +1,7 @@
 package dev.securetag.train;
 
 import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
@@ -10,6 +11,9 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.AtomicFiles;
@@ -18,9 +22,11 @@ import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
 import dev.securetag.core.UnsupportedFormatException;
+import dev.securetag.train.internal.DeviceNf4;
 import dev.securetag.train.internal.Linear;
 import dev.securetag.train.internal.Sampler;
 import dev.securetag.train.internal.Tensors;
+import dev.securetag.train.internal.TorchOps;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -52,13 +58,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class LlamaModel implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(LlamaModel.class);
-  private static final float MASKED = -1e9f;
+  /** Rows of the loss head per chunk: the logits of one chunk stay near 2^24 values. */
+  private static final long HEAD_CHUNK_VALUES = 1L << 24;
 
   private final LlamaConfig config;
   private final ModelOptions options;
   private final Path source;
   private final NDManager manager;
   private final DataType dtype;
+  private final Device device;
+  private final Precision precision;
+  private final AttentionKernel attention;
+  private final TorchOps ops;
+  private final float masked;
   private final KernelBackend kernels;
   private final String kernelReason;
   private final HuggingFaceTokenizer tokenizer;
@@ -105,6 +117,16 @@ public final class LlamaModel implements AutoCloseable {
     this.source = source;
     this.manager = manager;
     this.dtype = options.float64() ? DataType.FLOAT64 : DataType.FLOAT32;
+    this.device = manager.getDevice();
+    this.precision = resolvePrecision(options, device);
+    this.attention = options.attention();
+    this.ops = new TorchOps(manager, dtype, switch (precision) {
+      case BF16 -> "bf16";
+      case FP16 -> "fp16";
+      default -> "fp32";
+    });
+    // float16 turns -1e9 into -inf, and a fully masked (padding) row would then softmax to NaN.
+    this.masked = precision == Precision.FP16 ? -3.0e4f : -1e9f;
     this.kernels = kb.backend();
     this.kernelReason = kb.reason();
     this.tokenizer = tokenizer;
@@ -139,14 +161,19 @@ public final class LlamaModel implements AutoCloseable {
    * @throws UnsupportedFormatException for unknown architectures or unsupported dtypes
    */
   public static LlamaModel load(Path dir, ModelOptions options) {
+    if (options.float64() && options.precision() != Precision.AUTO && options.precision() != Precision.FP32) {
+      throw new IllegalArgumentException("float64 compute excludes precision " + options.precision());
+    }
     LlamaConfig cfg = LlamaConfig.load(dir);
+    Device device = resolveDevice(options.device());
     KernelBackends.Selection kb = KernelBackends.select(options.kernels(), options.kernelThreads());
-    NDManager manager = NDManager.newBaseManager(Device.cpu());
+    alignTorchThreadsWithOmpLimit();
+    NDManager manager = NDManager.newBaseManager(device);
     HuggingFaceTokenizer tok = null;
     boolean ok = false;
     try (SafetensorsReader st = SafetensorsReader.open(dir)) {
       DataType dt = options.float64() ? DataType.FLOAT64 : DataType.FLOAT32;
-      Loader l = new Loader(st, dir, manager, dt, options.quantization());
+      Loader l = new Loader(st, dir, manager, dt, options.quantization(), kb.backend());
       int h = cfg.hiddenSize();
       NDArray embed = l.dense("model.embed_tokens.weight", cfg.vocabSize(), h);
       List<Layer> layers = new ArrayList<>();
@@ -194,8 +221,9 @@ public final class LlamaModel implements AutoCloseable {
       }
       LlamaModel m = new LlamaModel(cfg, options, dir, manager, kb, tok, embed, norm, head, layers);
       ok = true;
-      LOG.info("loaded {} ({} layers, {} params) from {} with {} base weights, kernels {}",
-          cfg.architecture(), cfg.numHiddenLayers(), cfg.parameterCount(), dir, options.quantization(), kb.backend().name());
+      LOG.info("loaded {} ({} layers, {} params) from {} with {} base weights on {}, {} matmuls, {} attention, "
+          + "merge kernels {}", cfg.architecture(), cfg.numHiddenLayers(), cfg.parameterCount(), dir,
+          options.quantization(), m.deviceName(), m.precision(), m.attention(), kb.backend().name());
       return m;
     } finally {
       if (!ok) {
@@ -208,6 +236,77 @@ public final class LlamaModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Why CUDA cannot be used for the model, or empty when DJL's PyTorch engine sees a GPU. The usual reason on a GPU
+   * machine is a CPU-only libtorch: Maven Central has no CUDA build of PyTorch 2.7.1, see the README.
+   */
+  public static Optional<String> cudaUnavailableReason() {
+    Engine engine = Engine.getInstance();
+    int gpus = engine.getGpuCount();
+    if (gpus > 0) {
+      return Optional.empty();
+    }
+    String lib = System.getProperty("PYTORCH_LIBRARY_PATH", System.getenv("PYTORCH_LIBRARY_PATH"));
+    return Optional.of("DJL's PyTorch engine (PyTorch " + engine.getVersion() + ") sees no CUDA device; "
+        + (lib == null ? "PYTORCH_LIBRARY_PATH is not set, so the CPU libtorch from pytorch-native-cpu is loaded"
+            : "PYTORCH_LIBRARY_PATH=" + lib + " (PYTORCH_FLAVOR=" + System.getenv("PYTORCH_FLAVOR") + ")")
+        + "; see securetag-train/README.md, 'CUDA'");
+  }
+
+  private static boolean threadsAligned;
+
+  /**
+   * libtorch's intra-op thread count above {@code OMP_THREAD_LIMIT} is not just wasted: its bf16 CPU GEMM then returns
+   * garbage for matrices of 24+ rows (observed with DJL's PyTorch 2.7.1 CPU build on AVX512-BF16 hardware, e.g. DJL's
+   * default of 2 threads under {@code OMP_THREAD_LIMIT=1}). Lower it to the limit once per process.
+   */
+  private static synchronized void alignTorchThreadsWithOmpLimit() {
+    if (threadsAligned) {
+      return;
+    }
+    threadsAligned = true;
+    String limit = System.getenv("OMP_THREAD_LIMIT");
+    if (limit == null || limit.isBlank()) {
+      return;
+    }
+    try {
+      int max = Integer.parseInt(limit.trim());
+      Engine.getInstance();
+      int now = JniUtils.getNumThreads();
+      if (max > 0 && now > max) {
+        JniUtils.setNumThreads(max);
+        LOG.info("libtorch intra-op threads lowered from {} to OMP_THREAD_LIMIT={}", now, max);
+      }
+    } catch (NumberFormatException e) {
+      LOG.warn("ignoring OMP_THREAD_LIMIT='{}': not a number", limit);
+    }
+  }
+
+  static Device resolveDevice(ComputeDevice pref) {
+    if (pref == ComputeDevice.CPU) {
+      return Device.cpu();
+    }
+    Optional<String> why = cudaUnavailableReason();
+    if (why.isEmpty()) {
+      return Device.gpu(0);
+    }
+    if (pref == ComputeDevice.CUDA) {
+      throw new IllegalStateException("CUDA device requested but unavailable: " + why.get());
+    }
+    LOG.info("device: CPU ({})", why.get());
+    return Device.cpu();
+  }
+
+  static Precision resolvePrecision(ModelOptions o, Device d) {
+    if (o.float64()) {
+      return Precision.FP32;
+    }
+    if (o.precision() == Precision.AUTO) {
+      return d.isGpu() ? Precision.BF16 : Precision.FP32;
+    }
+    return o.precision();
+  }
+
   /** Reads and validates tensors one by one. */
   private static final class Loader {
     final SafetensorsReader st;
@@ -215,13 +314,26 @@ public final class LlamaModel implements AutoCloseable {
     final NDManager manager;
     final DataType dt;
     final Quantization quant;
+    final DeviceNf4.Tables tables;
+    final KernelBackend kernels;
+    final boolean torchDequant;
 
-    Loader(SafetensorsReader st, Path dir, NDManager manager, DataType dt, Quantization quant) {
+    Loader(SafetensorsReader st, Path dir, NDManager manager, DataType dt, Quantization quant, KernelBackend kernels) {
       this.st = st;
       this.dir = dir;
       this.manager = manager;
       this.dt = dt;
       this.quant = quant;
+      this.kernels = kernels;
+      // On CUDA the packed weights live on the device; on the CPU the Java kernel is the faster expander (see
+      // DeviceNf4). -Dsecuretag.train.nf4Dequant=torch forces the device path on the CPU (tests use it).
+      this.torchDequant = manager.getDevice().isGpu()
+          || "torch".equalsIgnoreCase(System.getProperty("securetag.train.nf4Dequant", ""));
+      this.tables = torchDequant ? new DeviceNf4.Tables(manager) : null;
+    }
+
+    DeviceNf4 nf4(Nf4Tensor t) {
+      return torchDequant ? DeviceNf4.of(t, manager, tables) : DeviceNf4.onHost(t, manager, kernels);
     }
 
     float[] floats(String name, long... shape) {
@@ -255,7 +367,7 @@ public final class LlamaModel implements AutoCloseable {
       if (st.tensor(module + ".weight.quant_state.bitsandbytes__nf4").isPresent()) {
         Nf4Tensor q = bnbNf4(module, out, in);
         if (quantizable && quant != Quantization.NONE) {
-          lin.setNf4(q);
+          lin.setNf4(nf4(q));
         } else {
           lin.setDense(Tensors.of(manager, q.dequantize(), new Shape(out, in), dt));
         }
@@ -267,7 +379,7 @@ public final class LlamaModel implements AutoCloseable {
       }
       float[] w = floats(module + ".weight", out, in);
       if (quantizable && quant != Quantization.NONE) {
-        lin.setNf4(Nf4Tensor.quantize(w, new long[] {out, in}, quant == Quantization.NF4_DOUBLE_QUANT));
+        lin.setNf4(nf4(Nf4Tensor.quantize(w, new long[] {out, in}, quant == Quantization.NF4_DOUBLE_QUANT)));
       } else {
         lin.setDense(Tensors.of(manager, w, new Shape(out, in), dt));
       }
@@ -371,6 +483,21 @@ public final class LlamaModel implements AutoCloseable {
   /** The checkpoint directory it was loaded from. */
   public Path source() {
     return source;
+  }
+
+  /** The device the model lives on, e.g. {@code cpu} or {@code cuda:0}. */
+  public String deviceName() {
+    return device.isGpu() ? "cuda:" + device.getDeviceId() : "cpu";
+  }
+
+  /** Precision of the matmuls as resolved for the device (never AUTO). */
+  public Precision precision() {
+    return precision;
+  }
+
+  /** The attention implementation. */
+  public AttentionKernel attention() {
+    return attention;
   }
 
   /** The kernel backend in use and why it was chosen. */
@@ -682,10 +809,26 @@ public final class LlamaModel implements AutoCloseable {
   /** Logits for every position of one sequence ({@code [T][vocab]}), full precision floats. */
   public float[][] logits(int[] tokens) {
     ensureOpen();
-    try (NDScope scope = new NDScope()) {
-      scope.suppressNotUsedWarning();
-      NDArray out = forward(new int[][] {tokens}, new int[] {tokens.length}, null, null);
-      return toRows(out, tokens.length);
+    return noGrad(() -> {
+      try (NDScope scope = new NDScope()) {
+        scope.suppressNotUsedWarning();
+        NDArray out = forward(new int[][] {tokens}, new int[] {tokens.length}, null, null);
+        return toRows(out, tokens.length);
+      }
+    });
+  }
+
+  /**
+   * Runs {@code f} with libtorch's grad mode off. Grad mode is per thread and starts enabled on threads DJL did not
+   * initialise, so inference there would otherwise record a graph.
+   */
+  static <T> T noGrad(java.util.function.Supplier<T> f) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      return f.get();
+    } finally {
+      JniUtils.setGradMode(gradMode);
     }
   }
 
@@ -718,11 +861,13 @@ public final class LlamaModel implements AutoCloseable {
         throw new IllegalStateException("session is closed");
       }
       ensureOpen();
-      try (NDScope scope = new NDScope()) {
-        scope.suppressNotUsedWarning();
-        NDArray out = forward(new int[][] {tokens}, new int[] {tokens.length}, this, null);
-        return toRows(out, tokens.length);
-      }
+      return noGrad(() -> {
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          NDArray out = forward(new int[][] {tokens}, new int[] {tokens.length}, this, null);
+          return toRows(out, tokens.length);
+        }
+      });
     }
 
     /** Tokens held in the cache. */
@@ -769,43 +914,113 @@ public final class LlamaModel implements AutoCloseable {
    * inside it (block-diagonal causal mask).
    */
   NDArray forward(int[][] tokens, int[] lengths, int[][] segments, Session cache, SplittableRandom dropoutRng) {
+    Pass p = prepare(tokens, lengths, segments, cache, dropoutRng);
+    NDArray x = embedTokens(tokens);
+    for (int li = 0; li < layers.size(); li++) {
+      x = layer(li, x, p);
+    }
+    if (cache != null) {
+      cache.length = p.tk;
+    }
+    return head(rmsNorm(x, finalNorm));
+  }
+
+  /** What the layers of one forward pass share: sizes, RoPE tables, the mask, the cache and dropout seeds. */
+  private static final class Pass {
+    int b;
+    int t;
+    int tk;
+    NDArray[] cs;
+    /** Null for plain causal attention through SDPA (no mask tensor, flash kernels apply). */
+    NDArray mask;
+    Session cache;
+    boolean dropout;
+    long dropoutSeed;
+
+    /**
+     * Each layer draws its dropout masks from its own stream, so recomputing a checkpointed layer in backward repeats
+     * exactly the masks of its forward pass.
+     */
+    SplittableRandom layerRng(int li) {
+      return dropout ? new SplittableRandom(dropoutSeed + 0x9E3779B97F4A7C15L * (li + 1)) : null;
+    }
+  }
+
+  private Pass prepare(int[][] tokens, int[] lengths, int[][] segments, Session cache, SplittableRandom dropoutRng) {
     if (segments != null && cache != null) {
       throw new IllegalArgumentException("packed rows cannot use a KV cache");
     }
-    int b = tokens.length;
-    int t = tokens[0].length;
+    Pass p = new Pass();
+    p.b = tokens.length;
+    p.t = tokens[0].length;
     int past = cache == null ? 0 : cache.length;
-    int tk = past + t;
-    int h = config.hiddenSize();
-    int nh = config.numAttentionHeads();
-    int nkv = config.numKeyValueHeads();
-    int hd = config.headDim();
-    long[] flat = new long[b * t];
-    for (int i = 0; i < b; i++) {
-      if (tokens[i].length != t) {
+    p.tk = past + p.t;
+    p.cache = cache;
+    p.dropout = dropoutRng != null;
+    p.dropoutSeed = dropoutRng == null ? 0 : dropoutRng.nextLong();
+    for (int[] row : tokens) {
+      if (row.length != p.t) {
         throw new IllegalArgumentException("rows must be padded to one length");
       }
-      for (int j = 0; j < t; j++) {
-        int id = tokens[i][j];
+      for (int id : row) {
         if (id < 0 || id >= config.vocabSize()) {
           throw new IllegalArgumentException("token id " + id + " outside vocabulary of " + config.vocabSize());
         }
-        flat[i * t + j] = id;
       }
     }
+    p.cs = segments == null ? rope(manager, past, p.t) : packedRope(manager, segments);
+    boolean full = true;
+    for (int len : lengths) {
+      full &= len == p.t;
+    }
+    int window = config.slidingWindow().orElse(0);
+    boolean causalOnly = segments == null && past == 0 && full && (window <= 0 || window >= p.t);
+    if (attention == AttentionKernel.SDPA && causalOnly) {
+      p.mask = null;
+    } else {
+      p.mask = segments == null ? mask(manager, p.b, p.t, past, lengths) : packedMask(manager, segments, lengths);
+    }
+    return p;
+  }
+
+  private NDArray embedTokens(int[][] tokens) {
+    int b = tokens.length;
+    int t = tokens[0].length;
+    long[] flat = new long[b * t];
+    for (int i = 0; i < b; i++) {
+      for (int j = 0; j < t; j++) {
+        flat[i * t + j] = tokens[i][j];
+      }
+    }
+    return embed.get(new NDIndex("{}", Tensors.of(manager, flat, new Shape(flat.length))))
+        .reshape(b, t, config.hiddenSize());
+  }
+
+  /**
+   * Decoder layer {@code li}: {@code h = x + attn(norm(x)); out = h + mlp(norm(h))}. Only the output stays in the
+   * caller's scope; of the intermediates, only what autograd saved for backward survives the call.
+   */
+  private NDArray layer(int li, NDArray x, Pass p) {
+    return Tensors.scoped(() -> layerBody(li, x, p));
+  }
+
+  private NDArray layerBody(int li, NDArray x, Pass p) {
+    Layer layer = layers.get(li);
     NDManager m = manager;
-    NDArray x = embed.get(new NDIndex("{}", Tensors.of(m, flat, new Shape(flat.length)))).reshape(b, t, h);
-    NDArray[] cs = segments == null ? rope(m, past, t) : packedRope(m, segments);
-    NDArray mask = segments == null ? mask(m, b, t, past, lengths) : packedMask(m, segments, lengths);
-    double invSqrt = 1.0 / Math.sqrt(hd);
-    for (int li = 0; li < layers.size(); li++) {
-      Layer layer = layers.get(li);
-      NDArray hn = rmsNorm(x, layer.inputNorm);
-      NDArray q = layer.q.forward(hn, m, kernels, dropoutRng).reshape(b, t, nh, hd).transpose(0, 2, 1, 3);
-      NDArray k = layer.k.forward(hn, m, kernels, dropoutRng).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-      NDArray v = layer.v.forward(hn, m, kernels, dropoutRng).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
-      q = applyRope(q, cs[0], cs[1], hd);
-      k = applyRope(k, cs[0], cs[1], hd);
+    SplittableRandom rng = p.layerRng(li);
+    int b = p.b;
+    int t = p.t;
+    int nh = config.numAttentionHeads();
+    int nkv = config.numKeyValueHeads();
+    int hd = config.headDim();
+    NDArray hn = rmsNorm(x, layer.inputNorm);
+    NDArray q = Tensors.scoped(() -> applyRope(layer.q.forward(hn, m, ops, rng).reshape(b, t, nh, hd)
+        .transpose(0, 2, 1, 3), p.cs[0], p.cs[1], hd));
+    NDArray[] kv = Tensors.scopedAll(() -> {
+      NDArray k = applyRope(layer.k.forward(hn, m, ops, rng).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3), p.cs[0],
+          p.cs[1], hd);
+      NDArray v = layer.v.forward(hn, m, ops, rng).reshape(b, t, nkv, hd).transpose(0, 2, 1, 3);
+      Session cache = p.cache;
       if (cache != null) {
         if (cache.keys[li] != null) {
           k = cache.keys[li].concat(k, 2);
@@ -815,21 +1030,175 @@ public final class LlamaModel implements AutoCloseable {
       }
       if (nkv != nh) {
         int rep = nh / nkv;
-        k = k.expandDims(2).broadcast(b, nkv, rep, tk, hd).reshape(b, nh, tk, hd);
-        v = v.expandDims(2).broadcast(b, nkv, rep, tk, hd).reshape(b, nh, tk, hd);
+        k = k.expandDims(2).broadcast(b, nkv, rep, p.tk, hd).reshape(b, nh, p.tk, hd);
+        v = v.expandDims(2).broadcast(b, nkv, rep, p.tk, hd).reshape(b, nh, p.tk, hd);
+      } else if (cache != null) {
+        // The cache owns k and v; hand out views so closing the caller's scope leaves the cache intact.
+        k = k.reshape(k.getShape());
+        v = v.reshape(v.getShape());
       }
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(Tensors.scalar(m, invSqrt, dtype)).add(mask);
-      NDArray attn = scores.softmax(-1).matMul(v).transpose(0, 2, 1, 3).reshape(b, t, nh * hd);
-      x = x.add(layer.o.forward(attn, m, kernels, dropoutRng));
-      NDArray h2 = rmsNorm(x, layer.postNorm);
-      x = x.add(layer.router != null ? moe(layer, h2, m, dropoutRng) : mlp(layer.gate, layer.up, layer.down, h2, m,
-          dropoutRng));
+      return new NDArray[] {k, v};
+    });
+    NDArray attn = Tensors.scoped(() -> {
+      NDArray a;
+      if (attention == AttentionKernel.SDPA) {
+        a = ops.attention(q, kv[0], kv[1], p.mask);
+      } else {
+        NDArray scores = q.matMul(kv[0].transpose(0, 1, 3, 2)).mul(Tensors.scalar(m, 1.0 / Math.sqrt(hd), dtype))
+            .add(p.mask);
+        a = scores.softmax(-1).matMul(kv[1]);
+      }
+      return a.transpose(0, 2, 1, 3).reshape(b, t, nh * hd);
+    });
+    NDArray x1 = Tensors.scoped(() -> x.add(layer.o.forward(attn, m, ops, rng)));
+    NDArray h2 = rmsNorm(x1, layer.postNorm);
+    return x1.add(layer.router != null ? moe(layer, h2, m, rng) : mlp(layer.gate, layer.up, layer.down, h2, m, rng));
+  }
+
+  /** Logits of normalised hidden states, in the matmul precision (values in the parameter dtype). */
+  private NDArray head(NDArray normed) {
+    return precision == Precision.FP32 ? normed.matMul(lmHead.transpose()) : ops.linear(normed, lmHead);
+  }
+
+  /** Loss and time split of one {@link #trainBackward} call. */
+  record TrainStep(double nllSum, long forwardNanos, long backwardNanos, long forwardDequantNanos,
+      long backwardDequantNanos) {}
+
+  /**
+   * Forward and backward of one micro-batch: LoRA gradients of {@code gradScale · nllSum} are added to the adapter
+   * parameters' gradients. Must be called with no {@link GradientCollector} open. With {@code checkpoint}, the forward
+   * pass records no graph and keeps only each decoder layer's input; backward then walks the layers in reverse,
+   * recomputes each one with recording (dequantizing its NF4 weights again) and back-propagates the upstream gradient
+   * through it, so at most one layer's activations and dequantized weights exist at a time. The loss head runs in
+   * chunks of rows so the {@code [tokens, vocab]} logits never exist whole.
+   */
+  TrainStep trainBackward(int[][] tokens, int[] lengths, int[][] segments, int[][] targets, SplittableRandom dropoutRng,
+      double gradScale, boolean checkpoint) {
+    long t0 = System.nanoTime();
+    long d0 = dequantNanos();
+    if (!checkpoint) {
+      try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        scope.suppressNotUsedWarning();
+        NDArray nll = nllSum(tokens, lengths, segments, targets, dropoutRng);
+        double loss = nll.toType(DataType.FLOAT64, false).getDouble();
+        long t1 = System.nanoTime();
+        long d1 = dequantNanos();
+        gc.backward(nll.mul(Tensors.scalar(manager, gradScale, nll.getDataType())));
+        return new TrainStep(loss, t1 - t0, System.nanoTime() - t1, d1 - d0, dequantNanos() - d1);
+      }
     }
-    if (cache != null) {
-      cache.length = tk;
+    int n = layers.size();
+    NDArray[] saved = new NDArray[n + 1];
+    double loss = 0;
+    long t1;
+    long d1;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      Pass p = prepare(tokens, lengths, segments, null, dropoutRng);
+      saved[0] = embedTokens(tokens);
+      // libtorch's grad mode is per thread and starts enabled on threads DJL did not initialise: switch it off
+      // explicitly, or this pass would record a graph.
+      boolean gradMode = JniUtils.isGradMode();
+      JniUtils.setGradMode(false);
+      try {
+        for (int li = 0; li < n; li++) {
+          try (NDScope ls = new NDScope()) {
+            ls.suppressNotUsedWarning();
+            NDArray out = layer(li, saved[li], p);
+            NDScope.unregister(out);
+            saved[li + 1] = out;
+          }
+        }
+      } finally {
+        JniUtils.setGradMode(gradMode);
+      }
+      t1 = System.nanoTime();
+      d1 = dequantNanos();
+      NDArray grad;
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        NDArray last = saved[n];
+        last.setRequiresGradient(true);
+        loss = headBackward(gc, last, targets, gradScale);
+        grad = last.getGradient();
+        NDScope.unregister(grad);
+      }
+      for (int li = n - 1; li >= 0; li--) {
+        boolean needInputGrad = li > 0;
+        if (!needInputGrad && layers.get(li).linears().stream().noneMatch(Linear::hasLora)) {
+          break;
+        }
+        try (NDScope ls = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+          ls.suppressNotUsedWarning();
+          NDArray in = saved[li];
+          if (needInputGrad) {
+            in.setRequiresGradient(true);
+          }
+          NDArray out = layer(li, in, p);
+          JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
+          NDArray next = null;
+          if (needInputGrad) {
+            next = in.getGradient();
+            NDScope.unregister(next);
+          }
+          grad.close();
+          grad = next;
+        }
+        if (li > 0) {
+          saved[li].close();
+          saved[li] = null;
+        }
+      }
+      if (grad != null) {
+        grad.close();
+      }
+    } finally {
+      for (int i = 1; i < saved.length; i++) {
+        if (saved[i] != null) {
+          saved[i].close();
+        }
+      }
     }
-    x = rmsNorm(x, finalNorm);
-    return x.matMul(lmHead.transpose());
+    return new TrainStep(loss, t1 - t0, System.nanoTime() - t1, d1 - d0, dequantNanos() - d1);
+  }
+
+  /**
+   * Loss head over the final hidden states {@code last [B, T, H]} (a leaf requiring gradient) in chunks of rows:
+   * norm, lm_head, log-softmax and the picked targets of each chunk are built and back-propagated on their own, the
+   * gradient of {@code last} accumulating across chunks. Returns the summed NLL.
+   */
+  private double headBackward(GradientCollector gc, NDArray last, int[][] targets, double gradScale) {
+    int b = targets.length;
+    int t = targets[0].length;
+    int rows = b * t;
+    int chunk = (int) Math.max(1, Math.min(rows, HEAD_CHUNK_VALUES / config.vocabSize()));
+    double loss = 0;
+    for (int from = 0; from < rows; from += chunk) {
+      int to = Math.min(rows, from + chunk);
+      long[] idx = new long[to - from];
+      float[] weight = new float[to - from];
+      boolean any = false;
+      for (int r = from; r < to; r++) {
+        int target = targets[r / t][r % t];
+        if (target != IGNORE) {
+          idx[r - from] = target;
+          weight[r - from] = 1f;
+          any = true;
+        }
+      }
+      if (!any) {
+        continue;
+      }
+      try (NDScope cs = new NDScope()) {
+        cs.suppressNotUsedWarning();
+        NDArray rowsOf = last.reshape(rows, config.hiddenSize()).get(new NDIndex(from + ":" + to));
+        NDArray logp = head(rmsNorm(rowsOf, finalNorm)).logSoftmax(1);
+        NDArray picked = logp.gather(Tensors.of(manager, idx, new Shape(to - from, 1)), 1).reshape(to - from);
+        NDArray nll = picked.mul(Tensors.of(manager, weight, new Shape(to - from), dtype)).sum().neg();
+        loss += nll.toType(DataType.FLOAT64, false).getDouble();
+        gc.backward(nll.mul(Tensors.scalar(manager, gradScale, dtype)));
+      }
+    }
+    return loss;
   }
 
   /**
@@ -844,8 +1213,7 @@ public final class LlamaModel implements AutoCloseable {
   NDArray nllSum(int[][] tokens, int[] lengths, int[][] segments, int[][] targets, SplittableRandom dropoutRng) {
     int b = tokens.length;
     int t = tokens[0].length;
-    NDArray logits = forward(tokens, lengths, segments, null, dropoutRng);
-    NDArray logp = logits.logSoftmax(2);
+    NDArray logp = Tensors.scoped(() -> forward(tokens, lengths, segments, null, dropoutRng).logSoftmax(2));
     long[] idx = new long[b * t];
     float[] weight = new float[b * t];
     for (int i = 0; i < b; i++) {
@@ -866,9 +1234,9 @@ public final class LlamaModel implements AutoCloseable {
   static final int IGNORE = -100;
 
   private NDArray mlp(Linear gate, Linear up, Linear down, NDArray x, NDManager m, SplittableRandom rng) {
-    NDArray g = gate.forward(x, m, kernels, rng);
+    NDArray g = gate.forward(x, m, ops, rng);
     NDArray silu = g.mul(Activation.sigmoid(g));
-    return down.forward(silu.mul(up.forward(x, m, kernels, rng)), m, kernels, rng);
+    return down.forward(silu.mul(up.forward(x, m, ops, rng)), m, ops, rng);
   }
 
   /**
@@ -877,7 +1245,7 @@ public final class LlamaModel implements AutoCloseable {
    * models trained on CPU.
    */
   private NDArray moe(Layer layer, NDArray x, NDManager m, SplittableRandom rng) {
-    NDArray probs = layer.router.forward(x, m, kernels, rng).softmax(-1);
+    NDArray probs = layer.router.forward(x, m, ops, rng).softmax(-1);
     int e = config.numLocalExperts();
     int topK = config.numExpertsPerTok();
     double[] p = probs.toType(DataType.FLOAT64, false).toDoubleArray();
@@ -908,8 +1276,10 @@ public final class LlamaModel implements AutoCloseable {
   }
 
   private NDArray rmsNorm(NDArray x, NDArray weight) {
-    NDArray var = x.square().mean(new int[] {-1}, true);
-    return x.div(var.add(Tensors.scalar(manager, config.rmsNormEps(), dtype)).sqrt()).mul(weight);
+    return Tensors.scoped(() -> {
+      NDArray var = x.square().mean(new int[] {-1}, true);
+      return x.div(var.add(Tensors.scalar(manager, config.rmsNormEps(), dtype)).sqrt()).mul(weight);
+    });
   }
 
   private NDArray[] rope(NDManager m, int past, int t) {
@@ -987,7 +1357,7 @@ public final class LlamaModel implements AutoCloseable {
         for (int j = 0; j < t; j++) {
           boolean ok = j <= i && segments[bi][j] == segments[bi][i] && (window <= 0 || i - j < window)
               && j < lengths[bi];
-          mk[(bi * t + i) * t + j] = ok ? 0f : MASKED;
+          mk[(bi * t + i) * t + j] = ok ? 0f : masked;
         }
       }
     }
@@ -1003,7 +1373,7 @@ public final class LlamaModel implements AutoCloseable {
         int pos = past + i;
         for (int j = 0; j < tk; j++) {
           boolean ok = j <= pos && (window <= 0 || pos - j < window) && (j < past || j - past < lengths[bi]);
-          mk[(bi * t + i) * tk + j] = ok ? 0f : MASKED;
+          mk[(bi * t + i) * tk + j] = ok ? 0f : masked;
         }
       }
     }
@@ -1077,14 +1447,57 @@ public final class LlamaModel implements AutoCloseable {
     return new MemoryReport(base, params * 2, other, params, lora == null ? 0 : loraParameterCount());
   }
 
+  /** Which base weights {@link #mergeAndSave(Path, SafetensorsReader.DType, long, MergeBase)} merges into. */
+  public enum MergeBase {
+    /**
+     * The checkpoint's own F32/F16/BF16 linear weights when the source directory has them all (so the NF4 rounding
+     * error is not baked into the export), else {@link #HELD}.
+     */
+    ORIGINAL_IF_AVAILABLE,
+    /** The checkpoint's own weights; fails when the source has none (e.g. a pre-quantized bitsandbytes checkpoint). */
+    ORIGINAL,
+    /** The weights as this model holds them: NF4 dequantized when quantized (PEFT's merge into a 4-bit base). */
+    HELD
+  }
+
   /**
-   * Writes a full-precision Hugging Face checkpoint: the base weights as this model holds them (dequantized when
-   * NF4) with the adapters merged ({@code W + scale·B·A}), config.json, generation_config.json and the tokenizer
-   * files of the source checkpoint. Tensors are produced one at a time while writing; shards of at most
-   * {@code maxShardBytes} with an index when more than one is needed.
+   * {@link #mergeAndSave(Path, SafetensorsReader.DType, long, MergeBase)} into the original weights when the source
+   * checkpoint has them.
    */
   public void mergeAndSave(Path outDir, SafetensorsReader.DType dtypeOut, long maxShardBytes) {
+    mergeAndSave(outDir, dtypeOut, maxShardBytes, MergeBase.ORIGINAL_IF_AVAILABLE);
+  }
+
+  /**
+   * Writes a full-precision Hugging Face checkpoint: the base weights with the adapters merged
+   * ({@code W + scale·B·A}, computed in float32), config.json, generation_config.json and the tokenizer files of the
+   * source checkpoint. {@code base} chooses W: the source checkpoint's own linear weights, read again tensor by tensor
+   * (the default when present), or the weights as held (dequantized NF4). Tensors are produced one at a time while
+   * writing; shards of at most {@code maxShardBytes} with an index when more than one is needed.
+   *
+   * @throws InvalidInputException with {@link MergeBase#ORIGINAL} when the source lacks a float linear weight
+   */
+  public void mergeAndSave(Path outDir, SafetensorsReader.DType dtypeOut, long maxShardBytes, MergeBase base) {
     ensureOpen();
+    Optional<String> missing = originalWeightsMissing();
+    boolean original = switch (base) {
+      case HELD -> false;
+      case ORIGINAL -> {
+        if (missing.isPresent()) {
+          throw new InvalidInputException(source + ": " + missing.get(), "cannot merge into the original weights: "
+              + missing.get() + " is not an F32/F16/BF16 tensor of the source checkpoint");
+        }
+        yield true;
+      }
+      case ORIGINAL_IF_AVAILABLE -> missing.isEmpty();
+    };
+    boolean anyQuantized = allLinears().stream().anyMatch(Linear::quantized);
+    if (!original && anyQuantized) {
+      LOG.warn("merging into NF4-dequantized base weights ({}): the export carries the NF4 rounding error",
+          base == MergeBase.HELD ? "requested" : "source has no float weights for " + missing.orElse("?"));
+    } else if (original) {
+      LOG.info("merging adapters into the original weights of {}", source);
+    }
     if (dtypeOut != SafetensorsReader.DType.F32 && dtypeOut != SafetensorsReader.DType.F16
         && dtypeOut != SafetensorsReader.DType.BF16) {
       throw new IllegalArgumentException("merged checkpoints are F32, F16 or BF16, not " + dtypeOut);
@@ -1099,7 +1512,7 @@ public final class LlamaModel implements AutoCloseable {
       items.add(new Item(p + "input_layernorm.weight", new long[] {h}, () -> floats(layer.inputNorm)));
       items.add(new Item(p + "post_attention_layernorm.weight", new long[] {h}, () -> floats(layer.postNorm)));
       for (Linear l : layer.linears()) {
-        items.add(new Item(l.name() + ".weight", new long[] {l.out(), l.in()}, () -> merged(l)));
+        items.add(new Item(l.name() + ".weight", new long[] {l.out(), l.in()}, () -> merged(l, original)));
       }
     }
     items.add(new Item("model.norm.weight", new long[] {h}, () -> floats(finalNorm)));
@@ -1181,8 +1594,38 @@ public final class LlamaModel implements AutoCloseable {
     mergeAndSave(outDir, SafetensorsReader.DType.F32, 2L << 30);
   }
 
-  private float[] merged(Linear l) {
-    float[] w = l.baseWeight(kernels);
+  /** The first linear weight the source checkpoint lacks as an F32/F16/BF16 tensor of the right shape, if any. */
+  private Optional<String> originalWeightsMissing() {
+    try (SafetensorsReader st = SafetensorsReader.open(source)) {
+      for (Linear l : allLinears()) {
+        String name = l.name() + ".weight";
+        Optional<SafetensorsReader.TensorInfo> t = st.tensor(name);
+        if (t.isEmpty() || !Arrays.equals(t.get().shape(), new long[] {l.out(), l.in()})) {
+          return Optional.of(name);
+        }
+        switch (t.get().dtype()) {
+          case F32, F16, BF16 -> { }
+          default -> {
+            return Optional.of(name);
+          }
+        }
+      }
+      return Optional.empty();
+    } catch (RuntimeException e) {
+      LOG.debug("source checkpoint {} not readable for an original-weight merge", source, e);
+      return Optional.of("model.safetensors");
+    }
+  }
+
+  private float[] merged(Linear l, boolean original) {
+    float[] w;
+    if (original) {
+      try (SafetensorsReader st = SafetensorsReader.open(source)) {
+        w = st.readFloats(l.name() + ".weight");
+      }
+    } else {
+      w = l.baseWeight();
+    }
     if (l.hasLora()) {
       kernels.mergeLora(w, l.out(), l.in(), floats(l.loraA()), floats(l.loraB()), (int) l.loraA().getShape().get(0),
           (float) l.scaling());
@@ -1221,6 +1664,7 @@ public final class LlamaModel implements AutoCloseable {
   public void close() {
     if (!closed) {
       closed = true;
+      ops.close();
       manager.close();
       kernels.close();
       if (tokenizer != null) {

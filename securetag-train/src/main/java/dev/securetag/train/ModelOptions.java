@@ -3,7 +3,10 @@ package dev.securetag.train;
 import dev.securetag.core.SecuretagStyle;
 import org.immutables.value.Value;
 
-/** How {@link LlamaModel#load} holds a checkpoint: base-weight quantization, compute precision and kernels. */
+/**
+ * How {@link LlamaModel#load} holds a checkpoint: base-weight quantization, device, compute precision, attention kernel
+ * and the kernel backend used for merging.
+ */
 @Value.Immutable
 @SecuretagStyle
 public interface ModelOptions {
@@ -19,7 +22,25 @@ public interface ModelOptions {
     return false;
   }
 
-  /** Which kernel backend dequantizes and merges. */
+  /** Where weights live and math runs (AUTO: CUDA when DJL's PyTorch engine sees a GPU). */
+  @Value.Default
+  default ComputeDevice device() {
+    return ComputeDevice.AUTO;
+  }
+
+  /** Precision of the matmuls (AUTO: BF16 on CUDA, FP32 on the CPU); ignored with {@link #float64()}. */
+  @Value.Default
+  default Precision precision() {
+    return Precision.AUTO;
+  }
+
+  /** Attention implementation (default SDPA). */
+  @Value.Default
+  default AttentionKernel attention() {
+    return AttentionKernel.SDPA;
+  }
+
+  /** Which kernel backend merges adapters on export ({@link Nf4Tensor#dequantize(KernelBackend, float[])} too). */
   @Value.Default
   default KernelBackends.Preference kernels() {
     return KernelBackends.Preference.AUTO;

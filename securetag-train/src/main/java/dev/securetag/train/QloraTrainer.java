@@ -73,8 +73,17 @@ public final class QloraTrainer implements AutoCloseable {
   private double bestEval = Double.POSITIVE_INFINITY;
   private int evalsWithoutImprovement;
   private boolean closed;
-  /** Test hook run before a checkpoint is renamed into place (simulates a failing disk). */
-  Runnable beforeCheckpointRename = () -> {};
+  /** fp16 dynamic loss scaling (1 otherwise): as torch.cuda.amp.GradScaler with its default settings. */
+  private double lossScale;
+  private int stepsSinceOverflow;
+  private int skippedSteps;
+  private static final double INITIAL_LOSS_SCALE = 65536.0;
+  private static final int LOSS_SCALE_GROWTH_INTERVAL = 2000;
+  /**
+   * Test hook called with a stage and the step while a checkpoint is written: {@code adapter-written},
+   * {@code optimizer-written}, {@code before-rename} (lets tests fail the disk or kill the JVM mid-write).
+   */
+  java.util.function.ObjIntConsumer<String> checkpointStage = (stage, step) -> {};
 
   /** A tokenized example: ids and the shifted targets (IGNORE outside the response). */
   record Seq(int[] ids, int[] targets, int lossTokens, int[] segments) {}
@@ -82,7 +91,8 @@ public final class QloraTrainer implements AutoCloseable {
   private QloraTrainer(Builder b) {
     this.cfg = b;
     this.model = LlamaModel.load(b.baseModel, ModelOptions.builder().quantization(b.quantization)
-        .kernels(b.kernels).build());
+        .kernels(b.kernels).device(b.device).precision(b.precision).attention(b.attention).build());
+    this.lossScale = model.precision() == Precision.FP16 ? INITIAL_LOSS_SCALE : 1.0;
     boolean ok = false;
     try {
       if (b.adapter != null) {
@@ -127,8 +137,10 @@ public final class QloraTrainer implements AutoCloseable {
         model.close();
       }
     }
-    LOG.info("QLoRA on {}: {} train / {} validation examples ({} truncated, {} dropped), {} trainable params, kernels {}",
-        b.baseModel, train.size(), validation.size(), truncated, dropped, model.loraParameterCount(), model.kernelInfo());
+    LOG.info("QLoRA on {}: {} train / {} validation examples ({} truncated, {} dropped), {} trainable params, device {}, "
+        + "{} matmuls, {} attention, gradient checkpointing {}", b.baseModel, train.size(), validation.size(), truncated,
+        dropped, model.loraParameterCount(), model.deviceName(), model.precision(), model.attention(),
+        b.gradientCheckpointing ? "on" : "off");
   }
 
   private List<Seq> tokenize(List<Jsonl.Example> examples, int[] counts) {
@@ -264,7 +276,6 @@ public final class QloraTrainer implements AutoCloseable {
   public TrainingResult train() {
     ensureOpen();
     long start = System.nanoTime();
-    long dq0 = model.dequantNanos();
     long[] phase = new long[5];
     long tokens = 0;
     int total = totalSteps();
@@ -291,10 +302,11 @@ public final class QloraTrainer implements AutoCloseable {
         for (int k = 0; k < batches.size(); k++) {
           long globalMicro = (long) epoch * micro + microInEpoch + k;
           SplittableRandom drop = new SplittableRandom(cfg.seed * 7_919L + globalMicro);
-          long[] stats = new long[3];
+          long[] stats = new long[4];
           lossSum += backwardMicroBatch(batches.get(k), cycleTokens, drop, stats);
           phase[1] += stats[0];
           phase[2] += stats[1];
+          phase[0] += stats[3];
           tokens += stats[2];
         }
         long t3 = System.nanoTime();
@@ -351,7 +363,6 @@ public final class QloraTrainer implements AutoCloseable {
     Path adapterDir = cfg.outputDir.resolve("adapter");
     model.saveAdapter(adapterDir);
     long wall = System.nanoTime() - start;
-    phase[0] = model.dequantNanos() - dq0;
     double tps = tokens / Math.max(1e-9, (wall - phase[4]) / 1e9);
     LOG.info("trained {} steps, final loss {}, {} tokens/s, adapter at {}", globalStep,
         stepLosses.isEmpty() ? "n/a" : String.format("%.4f", stepLosses.get(stepLosses.size() - 1)),
@@ -359,7 +370,9 @@ public final class QloraTrainer implements AutoCloseable {
     return new TrainingResult(List.copyOf(stepLosses), List.copyOf(evalLosses), List.copyOf(lrs), globalStep,
         stoppedEarly, tokens, tps, Duration.ofNanos(wall),
         new TrainingResult.PhaseTimes(phase[0], phase[1], phase[2], phase[3], phase[4]), truncated, dropped,
-        skippedLines, adapterDir, List.copyOf(checkpoints));
+        skippedLines, adapterDir, List.copyOf(checkpoints),
+        new TrainingResult.Setup(model.deviceName(), model.precision(), model.attention(), cfg.gradientCheckpointing,
+            lossScale, skippedSteps));
   }
 
   /**
@@ -368,21 +381,14 @@ public final class QloraTrainer implements AutoCloseable {
    * receives forward nanos (without dequantization), backward nanos and tokens.
    */
   private double backwardMicroBatch(List<Seq> batch, int cycleTokens, SplittableRandom drop, long[] stats) {
-    try (NDScope scope = new NDScope(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-      scope.suppressNotUsedWarning();
-      long t0 = System.nanoTime();
-      long d0 = model.dequantNanos();
-      Padded pb = pad(batch);
-      NDArray nll = model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, drop);
-      double loss = nll.toType(DataType.FLOAT64, false).getDouble();
-      long t1 = System.nanoTime();
-      gc.backward(nll.div(dev.securetag.train.internal.Tensors.scalar(model.manager(), cycleTokens, nll.getDataType())));
-      long t2 = System.nanoTime();
-      stats[0] = t1 - t0 - (model.dequantNanos() - d0);
-      stats[1] = t2 - t1;
-      stats[2] = pb.realTokens;
-      return loss;
-    }
+    Padded pb = pad(batch);
+    LlamaModel.TrainStep r = model.trainBackward(pb.ids, pb.lengths, pb.segments, pb.targets, drop,
+        lossScale / cycleTokens, cfg.gradientCheckpointing);
+    stats[0] = r.forwardNanos() - r.forwardDequantNanos();
+    stats[1] = r.backwardNanos() - r.backwardDequantNanos();
+    stats[2] = pb.realTokens;
+    stats[3] = r.forwardDequantNanos() + r.backwardDequantNanos();
+    return r.nllSum();
   }
 
   /** Gradients of one accumulation cycle over the given micro-batches of training examples (for tests). */
@@ -398,7 +404,7 @@ public final class QloraTrainer implements AutoCloseable {
       batches.add(b);
     }
     for (List<Seq> b : batches) {
-      backwardMicroBatch(b, cycleTokens, null, new long[3]);
+      backwardMicroBatch(b, cycleTokens, null, new long[4]);
     }
     return takeGradients();
   }
@@ -455,6 +461,27 @@ public final class QloraTrainer implements AutoCloseable {
         sq += (double) x * x;
       }
     }
+    if (lossScale != 1.0 || model.precision() == Precision.FP16) {
+      if (!Double.isFinite(sq)) {
+        // fp16 overflow somewhere in backward: skip the update and halve the scale (GradScaler's backoff).
+        lossScale /= 2;
+        stepsSinceOverflow = 0;
+        skippedSteps++;
+        LOG.info("step {}: fp16 gradient overflow, update skipped, loss scale now {}", globalStep + 1, lossScale);
+        return;
+      }
+      double inv = 1.0 / lossScale;
+      for (float[] g : grads) {
+        for (int j = 0; j < g.length; j++) {
+          g[j] = (float) (g[j] * inv);
+        }
+      }
+      sq *= inv * inv;
+      if (++stepsSinceOverflow >= LOSS_SCALE_GROWTH_INTERVAL) {
+        lossScale *= 2;
+        stepsSinceOverflow = 0;
+      }
+    }
     double norm = Math.sqrt(sq);
     double clip = cfg.maxGradNorm > 0 ? Math.min(1.0, cfg.maxGradNorm / (norm + 1e-6)) : 1.0;
     int t = globalStep + 1;
@@ -500,8 +527,8 @@ public final class QloraTrainer implements AutoCloseable {
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         Padded pb = pad(batch);
-        nll += model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, null).toType(DataType.FLOAT64, false)
-            .getDouble();
+        nll += LlamaModel.noGrad(() -> model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, null)
+            .toType(DataType.FLOAT64, false).getDouble());
       }
       for (Seq s : batch) {
         count += s.lossTokens();
@@ -545,6 +572,7 @@ public final class QloraTrainer implements AutoCloseable {
       deleteTree(tmp);
       Files.createDirectories(tmp);
       model.saveAdapter(tmp);
+      checkpointStage.accept("adapter-written", globalStep);
       SafetensorsWriter opt = new SafetensorsWriter();
       for (int i = 0; i < params.size(); i++) {
         long[] shape = params.get(i).getShape().getShape();
@@ -552,6 +580,7 @@ public final class QloraTrainer implements AutoCloseable {
         opt.addF32(String.format("param.%04d.exp_avg_sq", i), shape, adamV[i]);
       }
       opt.write(tmp.resolve("optimizer.safetensors"));
+      checkpointStage.accept("optimizer-written", globalStep);
       ObjectNode st = Json.object();
       st.put("global_step", globalStep);
       st.put("epoch", epoch);
@@ -559,6 +588,9 @@ public final class QloraTrainer implements AutoCloseable {
       st.put("seed", cfg.seed);
       st.put("best_eval_loss", Double.isInfinite(bestEval) ? null : bestEval);
       st.put("evals_without_improvement", evalsWithoutImprovement);
+      st.put("loss_scale", lossScale);
+      st.put("steps_since_overflow", stepsSinceOverflow);
+      st.put("skipped_steps", skippedSteps);
       st.put("total_steps", totalSteps());
       st.put("train_examples", train.size());
       ArrayNode losses = st.putArray("step_losses");
@@ -568,7 +600,7 @@ public final class QloraTrainer implements AutoCloseable {
       ArrayNode lr = st.putArray("learning_rates");
       lrs.forEach(lr::add);
       AtomicFiles.writeString(tmp.resolve("trainer_state.json"), Json.write(st));
-      beforeCheckpointRename.run();
+      checkpointStage.accept("before-rename", globalStep);
       deleteTree(target);
       try {
         Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -646,6 +678,9 @@ public final class QloraTrainer implements AutoCloseable {
     microInEpoch = st.get("micro_batch_in_epoch").asInt();
     bestEval = st.get("best_eval_loss").isNull() ? Double.POSITIVE_INFINITY : st.get("best_eval_loss").asDouble();
     evalsWithoutImprovement = st.get("evals_without_improvement").asInt();
+    lossScale = st.path("loss_scale").asDouble(lossScale);
+    stepsSinceOverflow = st.path("steps_since_overflow").asInt(0);
+    skippedSteps = st.path("skipped_steps").asInt(0);
     stepLosses.clear();
     st.get("step_losses").forEach(n -> stepLosses.add(n.asDouble()));
     evalLosses.clear();
@@ -662,10 +697,19 @@ public final class QloraTrainer implements AutoCloseable {
     model.saveAdapter(dir);
   }
 
-  /** Writes base + merged adapters as a full-precision (F32) Hugging Face checkpoint for securetag-gguf. */
+  /**
+   * Writes base + merged adapters as a full-precision (F32) Hugging Face checkpoint for securetag-gguf, merged into the
+   * base checkpoint's original weights when it has float ones (see {@link LlamaModel.MergeBase}).
+   */
   public void mergeAndSave(Path dir) {
     ensureOpen();
     model.mergeAndSave(dir);
+  }
+
+  /** {@link #mergeAndSave(Path)} with the base weights chosen by {@code base}. */
+  public void mergeAndSave(Path dir, LlamaModel.MergeBase base) {
+    ensureOpen();
+    model.mergeAndSave(dir, dev.securetag.core.SafetensorsReader.DType.F32, 2L << 30, base);
   }
 
   private void ensureOpen() {
@@ -714,6 +758,10 @@ public final class QloraTrainer implements AutoCloseable {
     private boolean packing;
     private Quantization quantization = Quantization.NF4_DOUBLE_QUANT;
     private KernelBackends.Preference kernels = KernelBackends.Preference.AUTO;
+    private ComputeDevice device = ComputeDevice.AUTO;
+    private Precision precision = Precision.AUTO;
+    private AttentionKernel attention = AttentionKernel.SDPA;
+    private boolean gradientCheckpointing = true;
     private ProgressListener listener = ProgressListener.NONE;
 
     private Builder() {}
@@ -873,8 +921,36 @@ public final class QloraTrainer implements AutoCloseable {
       return this;
     }
 
+    /** Kernel backend for merging adapters on export. */
     public Builder kernels(KernelBackends.Preference v) {
       this.kernels = v;
+      return this;
+    }
+
+    /** Where to train (default AUTO: CUDA when DJL's PyTorch engine sees a GPU, else CPU). */
+    public Builder device(ComputeDevice v) {
+      this.device = v;
+      return this;
+    }
+
+    /** Matmul precision (default AUTO: BF16 on CUDA, FP32 on CPU); FP16 adds dynamic loss scaling. */
+    public Builder precision(Precision v) {
+      this.precision = v;
+      return this;
+    }
+
+    /** Attention implementation (default SDPA). */
+    public Builder attention(AttentionKernel v) {
+      this.attention = v;
+      return this;
+    }
+
+    /**
+     * Recompute each decoder layer in backward instead of keeping its activations and dequantized weights (default
+     * on); gradients are the same, memory drops to one layer's worth, at the cost of a second forward pass.
+     */
+    public Builder gradientCheckpointing(boolean v) {
+      this.gradientCheckpointing = v;
       return this;
     }
 

@@ -24,13 +24,28 @@ import java.util.Optional;
  * @param skippedLines malformed dataset lines skipped (file:line and reason)
  * @param adapterDir the final PEFT adapter directory
  * @param checkpoints checkpoint directories written by this run
+ * @param setup where and how it ran: device, precision, attention, checkpointing, fp16 loss scaling
  */
 public record TrainingResult(List<Double> stepLosses, List<Double> evalLosses, List<Double> learningRates, int steps,
     boolean stoppedEarly, long trainTokens, double tokensPerSecond, Duration wallTime, PhaseTimes phaseNanos,
-    int truncatedExamples, int droppedExamples, List<String> skippedLines, Path adapterDir, List<Path> checkpoints) {
+    int truncatedExamples, int droppedExamples, List<String> skippedLines, Path adapterDir, List<Path> checkpoints,
+    Setup setup) {
 
   /** Nanoseconds per training phase. */
   public record PhaseTimes(long dequantize, long forward, long backward, long optimizer, long eval) {}
+
+  /**
+   * How the run computed.
+   *
+   * @param device {@code cpu} or {@code cuda:N}
+   * @param precision matmul precision as resolved (FP32, BF16 or FP16)
+   * @param attention attention implementation
+   * @param gradientCheckpointing whether decoder layers were recomputed in backward
+   * @param lossScale the fp16 loss scale at the end (1 for FP32/BF16)
+   * @param skippedSteps optimizer steps skipped for fp16 gradient overflow
+   */
+  public record Setup(String device, Precision precision, AttentionKernel attention, boolean gradientCheckpointing,
+      double lossScale, int skippedSteps) {}
 
   /** The last step's loss. */
   public double finalLoss() {

@@ -45,8 +45,9 @@ class CudaPtxTest {
   @ParameterizedTest
   @ValueSource(strings = {"sm_75", "sm_80", "sm_90"})
   void shippedPtxAssemblesForGpuArchitecturesWithoutAGpu(String arch) {
-    // JCuda's static nvPTXCompiler (CUDA 12.0, PTX ISA <= 8.0) runs on any CPU; the kernels need nothing newer.
-    String ptx = CudaKernelBackend.ptx().replaceFirst("(?m)^\\.version \\d+\\.\\d+", ".version 8.0");
+    // JCuda's static nvPTXCompiler (CUDA 12.0, PTX ISA <= 8.0) runs on any CPU; the kernels need nothing newer. The
+    // text is the one the loader's fallback hands an older driver.
+    String ptx = CudaKernelBackend.withPtxVersion(CudaKernelBackend.ptx(), CudaKernelBackend.FALLBACK_PTX_VERSION);
     byte[] src = (ptx + "\0").getBytes(StandardCharsets.US_ASCII);
     nvPTXCompilerHandle h = new nvPTXCompilerHandle();
     int rc;

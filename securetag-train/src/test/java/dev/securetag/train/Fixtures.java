@@ -2,30 +2,23 @@ package dev.securetag.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Json;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URISyntaxException;
-import java.nio.file.Files;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Path;
 
-/** Locates the test fixtures copied from /work/shared/fixtures. */
+/**
+ * The reference fixtures (tiny-llama, nf4-golden.json), read in place through {@link SharedFixtures}: shared/fixtures
+ * beside the repository, a root named by -Dsecuretag.fixtures, or the bundled copy.
+ */
 final class Fixtures {
   private Fixtures() {}
 
+  /** A fixture file or directory relative to the fixture root, e.g. {@code tiny-llama/hf}. */
   static Path path(String resource) {
-    try {
-      return Path.of(Fixtures.class.getResource("/fixtures/" + resource).toURI());
-    } catch (URISyntaxException e) {
-      throw new IllegalStateException(e);
-    }
+    return SharedFixtures.path(resource);
   }
 
   static JsonNode json(String resource) {
-    try {
-      return Json.readTree(Files.readString(path(resource)), resource);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return Json.readTree(SharedFixtures.readString(resource), path(resource).toString());
   }
 
   static float hexFloat(String hex) {

@@ -8,7 +8,6 @@ import dev.securetag.train.internal.CpuKernelBackend;
 import dev.securetag.train.internal.CudaKernelBackend;
 import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 class KernelBackendsTest {
@@ -31,25 +30,6 @@ class KernelBackendsTest {
     return out;
   }
 
-  private static double[] referenceLora(float[] x, int rows, int in, float[] a, int r, float[] b, int out, float s,
-      float[] y0) {
-    double[] y = new double[rows * out];
-    for (int i = 0; i < rows; i++) {
-      for (int o = 0; o < out; o++) {
-        double acc = 0;
-        for (int k = 0; k < r; k++) {
-          double xa = 0;
-          for (int j = 0; j < in; j++) {
-            xa += (double) x[i * in + j] * a[k * in + j];
-          }
-          acc += xa * b[o * r + k];
-        }
-        y[i * out + o] = y0[i * out + o] + s * acc;
-      }
-    }
-    return y;
-  }
-
   static void checkBackend(KernelBackend kb) {
     SplittableRandom r = new SplittableRandom(7);
     int n = 64 * 37 + 13;
@@ -59,20 +39,11 @@ class KernelBackendsTest {
     t.dequantize(kb, got);
     assertThat(got).containsExactly(referenceDequant(t.packed(), t.absmaxDequantized(), 64, n));
 
-    int rows = 7;
     int in = 33;
     int rank = 4;
     int out = 21;
-    float[] x = random(r, rows * in);
     float[] a = random(r, rank * in);
     float[] b = random(r, out * rank);
-    float[] y = random(r, rows * out);
-    double[] expect = referenceLora(x, rows, in, a, rank, b, out, 0.5f, y);
-    kb.loraMatmul(x, rows, in, a, rank, b, out, 0.5f, y);
-    for (int i = 0; i < y.length; i++) {
-      assertThat((double) y[i]).isCloseTo(expect[i], Offset.offset(1e-4));
-    }
-
     float[] base = random(r, out * in);
     float[] merged = base.clone();
     kb.mergeLora(merged, out, in, a, b, rank, 2f);
@@ -96,10 +67,10 @@ class KernelBackendsTest {
     }
   }
 
+  /** Skips only where no NVIDIA device is visible; on a GPU machine a CUDA backend that does not load fails. */
   @Test
   void cudaBackendMatchesScalarReferenceWhereADeviceExists() {
-    var reason = CudaKernelBackend.unavailableReason();
-    Assumptions.assumeTrue(reason.isEmpty(), () -> "no CUDA device: " + reason.orElse(""));
+    CudaTestDevice.requireCuda(CudaKernelBackend.unavailableReason(), CudaTestDevice.detect());
     try (KernelBackend cuda = CudaKernelBackend.open()) {
       checkBackend(cuda);
     }

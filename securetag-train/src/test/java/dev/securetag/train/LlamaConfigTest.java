@@ -3,7 +3,9 @@ package dev.securetag.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.UnsupportedFormatException;
 import org.junit.jupiter.api.Test;
 
@@ -17,14 +19,29 @@ class LlamaConfigTest {
 
   @Test
   void readsFixtureLlamaConfig() {
+    // Expected values come from the fixture itself (config.json read as plain JSON, tensor shapes from the
+    // safetensors header), so a fixture of another shape is checked rather than refused.
+    JsonNode json = Fixtures.json("tiny-llama/hf/config.json");
     LlamaConfig c = LlamaConfig.load(Fixtures.path("tiny-llama/hf"));
     assertThat(c.architecture()).isEqualTo(Architecture.LLAMA);
-    assertThat(c.hiddenSize()).isEqualTo(64);
-    assertThat(c.numKeyValueHeads()).isEqualTo(2);
-    assertThat(c.headDim()).isEqualTo(16);
-    assertThat(c.rmsNormEps()).isEqualTo(1e-5);
-    assertThat(c.eosTokenIds()).containsExactly(2);
-    assertThat(c.parameterCount()).isEqualTo(188_736);
+    assertThat(c.vocabSize()).isEqualTo(json.get("vocab_size").asInt());
+    assertThat(c.hiddenSize()).isEqualTo(json.get("hidden_size").asInt());
+    assertThat(c.intermediateSize()).isEqualTo(json.get("intermediate_size").asInt());
+    assertThat(c.numHiddenLayers()).isEqualTo(json.get("num_hidden_layers").asInt());
+    assertThat(c.numAttentionHeads()).isEqualTo(json.get("num_attention_heads").asInt());
+    assertThat(c.numKeyValueHeads()).isEqualTo(json.get("num_key_value_heads").asInt());
+    assertThat(c.headDim()).isEqualTo(json.get("hidden_size").asInt() / json.get("num_attention_heads").asInt());
+    assertThat(c.rmsNormEps()).isEqualTo(json.get("rms_norm_eps").asDouble());
+    assertThat(c.ropeTheta()).isEqualTo(json.get("rope_theta").asDouble());
+    assertThat(c.tieWordEmbeddings()).isEqualTo(json.get("tie_word_embeddings").asBoolean());
+    assertThat(c.bosTokenId()).isEqualTo(json.get("bos_token_id").asInt());
+    assertThat(c.eosTokenIds()).containsExactly(json.get("eos_token_id").asInt());
+    long stored;
+    try (SafetensorsReader st = SafetensorsReader.open(Fixtures.path("tiny-llama/hf"))) {
+      stored = st.tensors().stream().mapToLong(SafetensorsReader.TensorInfo::numel).sum();
+    }
+    assertThat(stored).isPositive();
+    assertThat(c.parameterCount()).isEqualTo(stored);
   }
 
   @Test

@@ -23,16 +23,29 @@ class LlamaModelTest {
     JsonNode ref = fx.get("runs").get("model-f32.gguf").get("reference_fp64");
     JsonNode cpp = fx.get("runs").get("model-f32.gguf").get("llama_cpp_f32_kv_no_flash_attn");
     try (LlamaModel m = LlamaModel.load(HF, ModelOptions.fullPrecision())) {
-      for (int p = 0; p < fx.get("prompts").size(); p++) {
-        int[] tokens = ids(fx.get("prompts").get(p).get("token_ids"));
+      assertThat(fx.get("prompts")).isNotEmpty();
+      for (JsonNode prompt : fx.get("prompts")) {
+        String id = prompt.get("id").asText();
+        int[] tokens = ids(prompt.get("token_ids"));
         float[][] logits = m.logits(tokens);
         float[] last = logits[tokens.length - 1];
-        assertThat(maxAbsDiff(last, ref.get(p).get("logits"))).isLessThan(1e-4);
-        assertThat(maxAbsDiff(last, cpp.get(p).get("logits"))).isLessThan(1e-4);
-        int[] greedy = m.generate(tokens, GenerationConfig.builder().maxNewTokens(8).stopAtEos(false).build());
-        assertThat(greedy).containsExactly(ids(ref.get(p).get("greedy_tokens")));
+        assertThat(maxAbsDiff(last, run(ref, id).get("logits"))).as(id).isLessThan(1e-4);
+        assertThat(maxAbsDiff(last, run(cpp, id).get("logits"))).as(id).isLessThan(1e-4);
+        JsonNode want = run(ref, id).get("greedy_tokens");
+        int[] greedy = m.generate(tokens, GenerationConfig.builder().maxNewTokens(want.size()).stopAtEos(false).build());
+        assertThat(greedy).as(id).containsExactly(ids(want));
       }
     }
+  }
+
+  /** The run of a prompt in one setting of logits.json, looked up by the prompt's id. */
+  static JsonNode run(JsonNode setting, String promptId) {
+    for (JsonNode r : setting) {
+      if (r.get("prompt").asText().equals(promptId)) {
+        return r;
+      }
+    }
+    throw new IllegalArgumentException("no run for prompt " + promptId);
   }
 
   @Test

@@ -53,6 +53,7 @@ class Nf4TensorTest {
   void tablesEqualBitsandbytesCodeAndMidpoints() {
     assertThat(bits(BnbTables.NF4)).containsExactly(bits(Fixtures.hexFloats(GOLDEN.get("nf4_code").get("hex"))));
     assertThat(bits(BnbTables.NF4_BOUNDS)).containsExactly(bits(toFloats(GOLDEN.get("nf4_bounds"))));
+    assertThat(bits(BnbTables.DYNAMIC)).containsExactly(bits(toFloats(GOLDEN.get("dynamic_map"))));
     assertThat(bits(BnbTables.DYNAMIC_BOUNDS)).containsExactly(bits(toFloats(GOLDEN.get("dynamic_map_bounds"))));
   }
 
@@ -73,7 +74,7 @@ class Nf4TensorTest {
   void plainQuantizationIsBitExactWithBitsandbytes(String name) {
     JsonNode c = golden(name);
     float[] input = Fixtures.hexFloats(c.get("input_f32_hex"));
-    Nf4Tensor t = Nf4Tensor.quantize(input, shape(c), false);
+    Nf4Tensor t = Nf4Tensor.quantize(input, shape(c), c.get("blocksize").asInt(), false);
     JsonNode plain = c.get("plain");
     assertThat(t.packed()).containsExactly(Fixtures.hexBytes(plain.get("packed_hex").asText()));
     assertThat(bits(t.absmax())).containsExactly(bits(Fixtures.hexFloats(plain.get("absmax_hex"))));
@@ -91,7 +92,7 @@ class Nf4TensorTest {
   void doubleQuantizationIsBitExactWithBitsandbytes(String name) {
     JsonNode c = golden(name);
     float[] input = Fixtures.hexFloats(c.get("input_f32_hex"));
-    Nf4Tensor t = Nf4Tensor.quantize(input, shape(c), true);
+    Nf4Tensor t = Nf4Tensor.quantize(input, shape(c), c.get("blocksize").asInt(), true);
     JsonNode dq = c.get("double_quant");
     assertThat(t.doubleQuant()).isTrue();
     assertThat(t.packed()).containsExactly(Fixtures.hexBytes(dq.get("packed_hex").asText()));
@@ -103,18 +104,24 @@ class Nf4TensorTest {
     assertThat(bits(t.dequantize())).containsExactly(bits(Fixtures.hexFloats(dq.get("dequantized_f32_hex"))));
   }
 
-  @Test
-  void checkpointPartsRoundTripThroughOfAndOfDoubleQuant() {
-    JsonNode c = golden("nested2_33x512");
+  @ParameterizedTest
+  @MethodSource("cases")
+  void checkpointPartsRoundTripThroughOfAndOfDoubleQuant(String name) {
+    JsonNode c = golden(name);
+    int blocksize = c.get("blocksize").asInt();
     JsonNode dq = c.get("double_quant");
-    Nf4Tensor t = Nf4Tensor.ofDoubleQuant(shape(c), 64, Fixtures.hexBytes(dq.get("packed_hex").asText()),
+    Nf4Tensor t = Nf4Tensor.ofDoubleQuant(shape(c), blocksize, Fixtures.hexBytes(dq.get("packed_hex").asText()),
         Fixtures.hexBytes(dq.get("absmax_u8_hex").asText()), Fixtures.hexFloats(dq.get("nested_absmax_hex")),
         Fixtures.hexFloat(dq.get("offset_hex").asText()));
     assertThat(bits(t.dequantize())).containsExactly(bits(Fixtures.hexFloats(dq.get("dequantized_f32_hex"))));
     JsonNode plain = c.get("plain");
-    Nf4Tensor p = Nf4Tensor.of(shape(c), 64, Fixtures.hexBytes(plain.get("packed_hex").asText()),
+    Nf4Tensor p = Nf4Tensor.of(shape(c), blocksize, Fixtures.hexBytes(plain.get("packed_hex").asText()),
         Fixtures.hexFloats(plain.get("absmax_hex")));
     assertThat(bits(p.dequantize())).containsExactly(bits(Fixtures.hexFloats(plain.get("dequantized_f32_hex"))));
+  }
+
+  @Test
+  void rejectsPartsOfTheWrongSize() {
     assertThatThrownBy(() -> Nf4Tensor.of(new long[] {4, 64}, 64, new byte[10], new float[4]))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("128 bytes");
   }

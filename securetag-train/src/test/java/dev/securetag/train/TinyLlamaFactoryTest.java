@@ -3,16 +3,20 @@ package dev.securetag.train;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
 import dev.securetag.core.UnsupportedFormatException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class TinyLlamaFactoryTest {
+  private static final JsonNode GOLDEN = Fixtures.json("nf4-golden.json");
+
   @TempDir Path tmp;
 
   @Test
@@ -178,24 +182,139 @@ class TinyLlamaFactoryTest {
         byte[] packed = q.packed();
         w.add(n, SafetensorsReader.DType.U8, new long[] {packed.length, 1}, out -> out.write(packed));
         w.addF32(n + ".quant_map", new long[] {16}, dev.securetag.train.internal.BnbTables.NF4);
-        String json = "{\"quant_type\": \"nf4\", \"blocksize\": 64, \"dtype\": \"bfloat16\", \"shape\": ["
-            + t.shape()[0] + ", " + t.shape()[1] + "]";
         if (dq) {
           byte[] codes = q.absmaxCodes();
           w.add(n + ".absmax", SafetensorsReader.DType.U8, new long[] {codes.length}, out -> out.write(codes));
           w.addF32(n + ".nested_absmax", new long[] {q.nestedAbsmax().length}, q.nestedAbsmax());
           w.addF32(n + ".nested_quant_map", new long[] {256}, dev.securetag.train.internal.BnbTables.DYNAMIC);
-          json += ", \"nested_blocksize\": 256, \"nested_dtype\": \"float32\", \"nested_offset\": " + q.offset();
         } else {
           w.addF32(n + ".absmax", new long[] {q.absmax().length}, q.absmax());
         }
-        byte[] js = (json + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        byte[] js = quantStateJson(q).getBytes(StandardCharsets.UTF_8);
         w.add(n + ".quant_state.bitsandbytes__nf4", SafetensorsReader.DType.U8, new long[] {js.length},
             out -> out.write(js));
       }
       w.write(bnb.resolve("model.safetensors"));
     }
     return bnb;
+  }
+
+  /**
+   * The {@code quant_state.bitsandbytes__nf4} JSON bitsandbytes serializes for an NF4 weight of a bfloat16 model
+   * (Python's {@code json.dumps} layout; {@code nested_offset} is the float32 offset printed as a double).
+   */
+  static String quantStateJson(Nf4Tensor q) {
+    long[] shape = q.shape();
+    String json = "{\"quant_type\": \"nf4\", \"blocksize\": " + q.blocksize() + ", \"dtype\": \"bfloat16\", "
+        + "\"shape\": [" + shape[0] + ", " + shape[1] + "]";
+    if (q.doubleQuant()) {
+      json += ", \"nested_blocksize\": " + Nf4Tensor.NESTED_BLOCKSIZE + ", \"nested_dtype\": \"float32\", "
+          + "\"nested_offset\": " + (double) q.offset();
+    }
+    return json + "}";
+  }
+
+  private static JsonNode goldenCase(String name) {
+    for (JsonNode c : GOLDEN.get("cases")) {
+      if (c.get("name").asText().equals(name)) {
+        return c;
+      }
+    }
+    throw new IllegalArgumentException(name);
+  }
+
+  @Test
+  void quantStateWrittenForTheFixtureTensorsEqualsBitsandbytesQuantStateJson() {
+    int cases = 0;
+    for (JsonNode c : GOLDEN.get("cases")) {
+      long[] shape = {c.get("shape").get(0).asLong(), c.get("shape").get(1).asLong()};
+      float[] input = Fixtures.hexFloats(c.get("input_f32_hex"));
+      for (boolean dq : new boolean[] {false, true}) {
+        String golden = c.get(dq ? "double_quant" : "plain").get("quant_state_json").asText();
+        assertThat(quantStateJson(Nf4Tensor.quantize(input, shape, dq))).as("%s dq=%s", c.get("name"), dq)
+            .isEqualTo(golden);
+      }
+      cases++;
+    }
+    assertThat(cases).isEqualTo(GOLDEN.get("cases").size()).isPositive();
+  }
+
+  /**
+   * A checkpoint whose layer-0 k_proj / v_proj ([4, 128]: hidden 128, 32 heads of 4, one KV head) hold the
+   * {@code normal_4x128} case exactly as bitsandbytes serialized it: its packed codes, absmax, code tables and its
+   * {@code quant_state_json} bytes verbatim (plain for k_proj, double-quantized for v_proj). Loading must reproduce
+   * bitsandbytes' dequantized weights bit for bit, both kept NF4 and dequantized at load.
+   */
+  @Test
+  void loadsBitsandbytesQuantStateJsonVerbatimAndDequantizesBitExactly() throws Exception {
+    JsonNode c = goldenCase("normal_4x128");
+    JsonNode plain = c.get("plain");
+    JsonNode dq = c.get("double_quant");
+    float[] nf4Code = Fixtures.hexFloats(GOLDEN.get("nf4_code").get("hex"));
+    float[] dynamicMap = Fixtures.hexFloats(GOLDEN.get("dynamic_map").get("hex"));
+    Path dir = TinyLlamaFactory.builder().hiddenSize(128).heads(32).kvHeads(1).layers(1).seed(3).build()
+        .writeTo(tmp.resolve("dense"));
+    Path bnb = Files.createDirectories(tmp.resolve("bnb-golden"));
+    for (String f : new String[] {"config.json", "tokenizer.json"}) {
+      Files.copy(dir.resolve(f), bnb.resolve(f));
+    }
+    String k = "model.layers.0.self_attn.k_proj.weight";
+    String v = "model.layers.0.self_attn.v_proj.weight";
+    try (SafetensorsReader st = SafetensorsReader.open(dir)) {
+      assertThat(st.tensor(k).orElseThrow().shape()).containsExactly(4, 128);
+      SafetensorsWriter w = new SafetensorsWriter();
+      for (SafetensorsReader.TensorInfo t : st.tensors()) {
+        if (!t.name().equals(k) && !t.name().equals(v)) {
+          w.addF32(t.name(), t.shape(), st.readFloats(t.name()));
+        }
+      }
+      byte[] kPacked = Fixtures.hexBytes(plain.get("packed_hex").asText());
+      w.add(k, SafetensorsReader.DType.U8, new long[] {kPacked.length, 1}, out -> out.write(kPacked));
+      w.addF32(k + ".absmax", new long[] {c.get("n_blocks").asLong()}, Fixtures.hexFloats(plain.get("absmax_hex")));
+      w.addF32(k + ".quant_map", new long[] {16}, nf4Code);
+      byte[] kState = plain.get("quant_state_json").asText().getBytes(StandardCharsets.UTF_8);
+      w.add(k + ".quant_state.bitsandbytes__nf4", SafetensorsReader.DType.U8, new long[] {kState.length},
+          out -> out.write(kState));
+      byte[] vPacked = Fixtures.hexBytes(dq.get("packed_hex").asText());
+      byte[] vAbsmax = Fixtures.hexBytes(dq.get("absmax_u8_hex").asText());
+      w.add(v, SafetensorsReader.DType.U8, new long[] {vPacked.length, 1}, out -> out.write(vPacked));
+      w.add(v + ".absmax", SafetensorsReader.DType.U8, new long[] {vAbsmax.length}, out -> out.write(vAbsmax));
+      w.addF32(v + ".nested_absmax", new long[] {dq.get("n_nested_blocks").asLong()},
+          Fixtures.hexFloats(dq.get("nested_absmax_hex")));
+      w.addF32(v + ".nested_quant_map", new long[] {256}, dynamicMap);
+      w.addF32(v + ".quant_map", new long[] {16}, nf4Code);
+      byte[] vState = dq.get("quant_state_json").asText().getBytes(StandardCharsets.UTF_8);
+      w.add(v + ".quant_state.bitsandbytes__nf4", SafetensorsReader.DType.U8, new long[] {vState.length},
+          out -> out.write(vState));
+      w.write(bnb.resolve("model.safetensors"));
+    }
+    float[] kExpected = Fixtures.hexFloats(plain.get("dequantized_f32_hex"));
+    float[] vExpected = Fixtures.hexFloats(dq.get("dequantized_f32_hex"));
+    for (ModelOptions opts : new ModelOptions[] {
+        ModelOptions.builder().quantization(Quantization.NF4_DOUBLE_QUANT).build(), ModelOptions.fullPrecision()}) {
+      try (LlamaModel m = LlamaModel.load(bnb, opts)) {
+        var kLin = m.allLinears().stream().filter(l -> l.name().equals("model.layers.0.self_attn.k_proj")).findFirst()
+            .orElseThrow();
+        var vLin = m.allLinears().stream().filter(l -> l.name().equals("model.layers.0.self_attn.v_proj")).findFirst()
+            .orElseThrow();
+        assertThat(bits(kLin.baseWeight(m.kernels()))).as("k_proj, %s", opts).containsExactly(bits(kExpected));
+        assertThat(bits(vLin.baseWeight(m.kernels()))).as("v_proj, %s", opts).containsExactly(bits(vExpected));
+        if (opts.quantization() != Quantization.NONE) {
+          assertThat(kLin.nf4().doubleQuant()).isFalse();
+          assertThat(vLin.nf4().doubleQuant()).isTrue();
+          assertThat(Float.floatToRawIntBits(vLin.nf4().offset()))
+              .isEqualTo(Integer.parseUnsignedInt(dq.get("offset_hex").asText(), 16));
+        }
+      }
+    }
+  }
+
+  private static int[] bits(float[] f) {
+    int[] out = new int[f.length];
+    for (int i = 0; i < f.length; i++) {
+      out[i] = Float.floatToRawIntBits(f[i]);
+    }
+    return out;
   }
 
   @Test

@@ -17,7 +17,7 @@ public final class ChunkerBench {
 
   public static void main(String[] args) {
     Path tok = Path.of(args.length > 0 ? args[0]
-        : "../securetag-dataset/src/test/resources/tokenizers/tiny-llama-tokenizer.json");
+        : "../securetag-test-fixtures/src/main/resources/securetag-fixtures/tiny-llama/hf/tokenizer.json");
     double mb = args.length > 1 ? Double.parseDouble(args[1]) : 1.0;
     List<TextBlock> blocks = BenchText.blocks((long) (mb * 1_000_000), 1);
     try (TokenCounter counter = TokenCounter.huggingFace(tok)) {

@@ -8,6 +8,7 @@ import dev.securetag.core.SafetensorsReader;
 import dev.securetag.gguf.GgmlType;
 import dev.securetag.gguf.GgufReader;
 import dev.securetag.gguf.GgufTensorInfo;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -16,8 +17,8 @@ import org.junit.jupiter.api.Test;
 
 class RowPipelineTest {
 
-  private static Path res(String name) throws Exception {
-    return Path.of(RowPipelineTest.class.getResource("/" + name).toURI());
+  private static Path res(String name) {
+    return SharedFixtures.path(name);
   }
 
   @Test

@@ -7,9 +7,9 @@ import java.util.regex.Pattern;
 /** Line patterns: list markers, numbered headings of security standards, and page-number furniture. */
 final class Blocks {
 
-  private static final Pattern BULLET_ONLY = Pattern.compile("^[•◦▪▫‣∙·●○■□*–—-]$");
+  private static final Pattern BULLET_ONLY = Pattern.compile("^[•◦▪▫‣∙·●○■□*–—▶►▸▹➢➤✓✔-]$");
   private static final Pattern LIST_START =
-      Pattern.compile("^([•◦▪▫‣∙·●○■□*–—-]|\\(?[a-z][.)]|\\(\\d{1,2}\\)|\\d{1,2}[.)]|\\(?[ivx]{1,4}\\))\\s+\\S.*");
+      Pattern.compile("^([•◦▪▫‣∙·●○■□*–—▶►▸▹➢➤✓✔-]|\\(?[a-z][.)]|\\(\\d{1,2}\\)|\\d{1,2}[.)]|\\(?[ivx]{1,4}\\))\\s+\\S.*");
   private static final Pattern ISO_ANNEX = Pattern.compile("^A\\.(\\d+(?:\\.\\d+)*)\\s+\\S.*");
   private static final Pattern NIST = Pattern.compile("^[A-Z]{2}-\\d+(\\(\\d+\\))?\\s+\\S.*");
   private static final Pattern REQUIREMENT =
@@ -20,7 +20,53 @@ final class Blocks {
       "^(?:(?:page|página|pagina|pág\\.?|pag\\.?|p\\.)\\s*)?[-–—]?\\s*\\d{1,4}\\s*[-–—]?"
           + "(?:\\s*(?:of|de|/)\\s*\\d{1,4})?$|^[ivxlc]{1,6}$");
 
+  private static final Pattern YEAR = Pattern.compile("(?<!\\d)(?:19|20)\\d\\d(?!\\d)");
+  private static final Pattern DATE_WORDS = Pattern.compile("(?iu)\\b(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|"
+      + "apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?|enero|"
+      + "febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre|noviembre|diciembre|janvier|février|mars|"
+      + "avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre|januar|februar|märz|juni|juli|oktober|"
+      + "dezember|version|issue|revision|edition|release|draft|updated|v\\d+(?:\\.\\d+)*)\\b");
+  private static final Pattern NUMERIC_DATE =
+      Pattern.compile("(?<!\\d)(?:\\d{4}[/.-]\\d{1,2}[/.-]\\d{1,2}|\\d{1,2}[/.-]\\d{1,2}[/.-]\\d{4})(?!\\d)");
+
+  private static final Pattern DOT_LEADER = Pattern.compile("(?:\\.\\s?){4,}|…{2,}|(?:·\\s?){4,}");
+  private static final Pattern PAGE_REF = Pattern.compile("^(?:\\d{1,4}|[ivxlc]{1,6})$");
+
   private Blocks() {}
+
+  /**
+   * A line of a table of contents or an index: dot leaders, or a title with the page number set apart at the end
+   * ("3 Tooling ........ 2", "2 Results   1", "lockout, 1").
+   */
+  static boolean isTocLine(java.util.List<Segment> row) {
+    StringBuilder sb = new StringBuilder();
+    for (Segment s : row) {
+      sb.append(s.text()).append(' ');
+    }
+    String text = sb.toString().trim();
+    if (DOT_LEADER.matcher(text).find() && text.matches("(?s).*\\d\\s*$")) {
+      return true;
+    }
+    if (row.size() < 2 || !PAGE_REF.matcher(row.get(row.size() - 1).text().trim()).matches()) {
+      return false;
+    }
+    int letters = 0;
+    for (int i = 0; i < row.size() - 1; i++) {
+      letters += (int) row.get(i).text().chars().filter(Character::isLetter).count();
+    }
+    return letters >= 2;
+  }
+
+  /** A short line that is a date or a version line ("5 August 2021", "2014/09/29", "Version 2.04, 2007/03/14"). */
+  static boolean isDateLine(String s) {
+    if (s.length() > 60 || s.split("\\s+").length > 8) {
+      return false;
+    }
+    if (NUMERIC_DATE.matcher(s).find()) {
+      return true;
+    }
+    return YEAR.matcher(s).find() && DATE_WORDS.matcher(s).find();
+  }
 
   static boolean isBulletMarker(String s) {
     return BULLET_ONLY.matcher(s).matches();
@@ -56,7 +102,7 @@ final class Blocks {
       return m.group(1).split("\\.").length;
     }
     m = GENERIC.matcher(s);
-    if (m.matches()) {
+    if (m.matches() && !isDateLine(s)) {
       return m.group(1).split("\\.").length;
     }
     return 0;

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -26,6 +27,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.function.IntConsumer;
+import java.awt.image.BufferedImage;
+import java.lang.Character.UnicodeScript;
 import java.util.function.Supplier;
 import net.sourceforge.tess4j.TesseractException;
 import org.apache.pdfbox.Loader;
@@ -35,6 +38,11 @@ import org.apache.pdfbox.pdmodel.PDDocument;
 import org.apache.pdfbox.pdmodel.PDPage;
 import org.apache.pdfbox.pdmodel.encryption.InvalidPasswordException;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDDestination;
+import org.apache.pdfbox.pdmodel.interactive.action.PDActionGoTo;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDNamedDestination;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDPageDestination;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDPageFitWidthDestination;
+import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDPageFitRectangleDestination;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.destination.PDPageXYZDestination;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDDocumentOutline;
 import org.apache.pdfbox.pdmodel.interactive.documentnavigation.outline.PDOutlineItem;
@@ -54,13 +62,21 @@ public final class DocumentExtractor {
   private static final Logger LOG = LoggerFactory.getLogger(DocumentExtractor.class);
 
   /** Per-run settings. */
-  public record Options(OcrMode ocrMode, String password, boolean allowRestricted, long maxFileBytes, int maxPages) {}
+  public record Options(OcrMode ocrMode, String password, boolean allowRestricted, long maxFileBytes, int maxPages,
+      List<String> languages, Map<UnicodeScript, List<String>> scriptLanguages) {
+    public Options {
+      languages = List.copyOf(languages);
+      scriptLanguages = Map.copyOf(scriptLanguages);
+    }
+  }
 
   private final Options opt;
   private final Supplier<OcrEngine> ocr;
   private final IntConsumer pageDone;
   private final ExecutorService helper;
+  private final OcrScheduler scheduler;
   private final int parts;
+  private final Set<UnicodeScript> covered;
 
   /** Large documents are split into page ranges of at least this many pages when helper threads are given. */
   static final int MIN_PAGES_PER_PART = 32;
@@ -70,17 +86,24 @@ public final class DocumentExtractor {
    * @param parts how many page ranges one document may be split into (1 = no splitting)
    */
   public DocumentExtractor(Options opt, Supplier<OcrEngine> ocr, IntConsumer pageDone, ExecutorService helper,
-      int parts) {
+      OcrScheduler scheduler, int parts) {
     this.opt = opt;
     this.ocr = ocr;
     this.pageDone = pageDone;
     this.helper = helper;
+    this.scheduler = scheduler;
     this.parts = parts;
+    this.covered = Scripts.covered(opt.languages());
   }
 
   /** One page after the content pass: body segments, tables, or OCR paragraphs. */
   record PageLayout(int pageNo, float width, float height, List<Segment> segments, List<TableRegion> tables,
-      List<String> ocrParagraphs) {}
+      List<String> ocrParagraphs, float[] gutters) {
+    PageLayout(int pageNo, float width, float height, List<Segment> segments, List<TableRegion> tables,
+        List<String> ocrParagraphs) {
+      this(pageNo, width, height, segments, tables, ocrParagraphs, new float[0]);
+    }
+  }
 
   /** Flattened outline entry; top is in top-left page coordinates, or NaN when the destination has none. */
   record OutlineEntry(String title, int level, int page, float top) {}
@@ -90,8 +113,9 @@ public final class DocumentExtractor {
     List<PageIssue> issues = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     int[] pages = {0};
-    try {
+    try (PdfBoxLogFactory.Scope quiet = PdfBoxLogFactory.capture(pdfboxLog)) {
       List<TextBlock> blocks = run(file, issues, warnings, pages);
+      summarisePdfBoxLog(file, warnings);
       List<Integer> ocrPages = new ArrayList<>();
       int tables = 0;
       for (TextBlock b : blocks) {
@@ -103,6 +127,7 @@ public final class DocumentExtractor {
       return new ExtractedDocument(blocks, new DocumentReport(file, pages[0], blocks.size(), tables, ocrPages,
           Duration.ofNanos(System.nanoTime() - t0), issues, warnings, Optional.empty()));
     } catch (PdfExtractionException e) {
+      summarisePdfBoxLog(file, warnings);
       LOG.warn("Skipping {}", e.getMessage());
       return new ExtractedDocument(List.of(), new DocumentReport(file, pages[0], 0, 0, List.of(),
           Duration.ofNanos(System.nanoTime() - t0), issues, warnings, Optional.of(e)));
@@ -110,6 +135,23 @@ public final class DocumentExtractor {
   }
 
   private final List<Integer> ocrPageNumbers = new ArrayList<>();
+  private final PdfBoxLogFactory.Capture pdfboxLog = new PdfBoxLogFactory.Capture();
+
+  /** One line per document for PDFBox's warnings (each is at DEBUG under its PDFBox logger), and a report warning. */
+  private void summarisePdfBoxLog(Path file, List<String> warnings) {
+    int n = pdfboxLog.count();
+    if (n == 0) {
+      return;
+    }
+    String first = pdfboxLog.first();
+    if (first != null && first.length() > 160) {
+      first = first.substring(0, 160) + "...";
+    }
+    String line = "PDFBox reported " + n + " problem" + (n == 1 ? "" : "s") + " while reading it (first: " + first
+        + "); each is logged at DEBUG under org.apache.pdfbox / org.apache.fontbox";
+    LOG.info("{}: {}", file.getFileName(), line);
+    warnings.add(line);
+  }
 
   private List<TextBlock> run(Path file, List<PageIssue> issues, List<String> warnings, int[] pageCount) {
     ocrPageNumbers.clear();
@@ -177,7 +219,8 @@ public final class DocumentExtractor {
         if (i > 0) {
           // Other page ranges of a large document get their own PDDocument: PDFBox documents are not thread-safe.
           futures.add(helper.submit(() -> {
-            try (PDDocument other = load(file, loc, noEof)) {
+            try (PdfBoxLogFactory.Scope quiet = PdfBoxLogFactory.capture(pdfboxLog);
+                PDDocument other = load(file, loc, noEof)) {
               collectRange(other, from, to, part);
             } catch (IOException e) {
               throw new PdfExtractionException(PdfErrorKind.CORRUPT, loc, "failed while closing: " + e.getMessage(), e);
@@ -223,6 +266,8 @@ public final class DocumentExtractor {
   /** What one page range produced. */
   private static final class Part {
     final List<PageLayout> layouts = new ArrayList<>();
+    /** Pages whose OCR is queued, in page order, with the layouts collected so far. */
+    final List<Object> slots = new ArrayList<>();
     final List<PageIssue> issues = new ArrayList<>();
     final Set<String> vocabulary = new HashSet<>();
     final List<Integer> ocrPages = new ArrayList<>();
@@ -270,9 +315,9 @@ public final class DocumentExtractor {
     while (next <= to) {
       try {
         collector.collect(doc, next, to, raw -> {
-          PageLayout layout = page(doc, raw, part);
-          if (layout != null) {
-            part.layouts.add(layout);
+          Object slot = page(doc, raw, part);
+          if (slot != null) {
+            part.slots.add(slot);
           }
           pageDone.accept(raw.pageNo());
         });
@@ -285,12 +330,29 @@ public final class DocumentExtractor {
         next = failed + 1;
       }
     }
+    for (Object slot : part.slots) {
+      PageLayout layout = slot instanceof PendingOcr pending ? resolve(pending, part) : (PageLayout) slot;
+      if (layout != null) {
+        part.layouts.add(layout);
+      }
+    }
+    part.slots.clear();
   }
 
-  private PageLayout page(PDDocument doc, RawPage raw, Part part) {
+  /** A page whose OCR is queued; {@code fallback} is its text layer when that is usable (OcrMode.ALWAYS). */
+  private record PendingOcr(int pageNo, float width, float height, Future<OcrPage> result, PageLayout fallback) {}
+
+  /** What OCR made of one page: the gate's outcome, and the script OSD saw when the first attempt failed. */
+  private record OcrPage(OcrGate.Outcome outcome, List<String> languages, UnicodeScript script) {}
+
+  /** At most this many rendered pages of one document wait for OCR at a time (8 MB each at 300 dpi). */
+  private int maxPendingOcr() {
+    return 2 + Math.max(2, parts * 2);
+  }
+
+  private Object page(PDDocument doc, RawPage raw, Part part) {
     int p = raw.pageNo();
     List<PageIssue> issues = part.issues;
-    Set<String> vocabulary = part.vocabulary;
     int bad = 0;
     int visible = 0;
     for (Glyph g : raw.glyphs()) {
@@ -307,34 +369,49 @@ public final class DocumentExtractor {
     TextQuality.Verdict verdict = TextQuality.judge(TextNormalizer.normalize(spaced(raw.glyphs())), bad);
     boolean noText = visible == 0;
     boolean scanLike = raw.imageCoverage() > 0.2 && (noText || (visible < 40 && raw.imageCoverage() > 0.5));
+    UnicodeScript script = verdict.script();
+    boolean scriptCovered = noText || covered.contains(script);
+    List<String> mapped = opt.scriptLanguages().get(script);
+    boolean textUsable = !noText && verdict.usable();
     boolean needOcr = switch (opt.ocrMode()) {
-      case ALWAYS -> true;
-      case AUTO -> scanLike || (!noText && !verdict.usable()) || (noText && raw.edges().size() > 200);
+      // A well-formed text layer in a script no OCR language reads is never replaced: OCR could only make it worse.
+      case ALWAYS -> !(textUsable && !scriptCovered && mapped == null);
+      case AUTO -> scanLike || !verdict.usable() || (noText && raw.edges().size() > 200);
       case OFF -> false;
     };
+    if (needOcr && !scanLike && !noText && !scriptCovered && mapped == null && !verdict.usable()) {
+      // A broken text layer in a script the OCR languages do not read: OCR would only produce look-alike noise.
+      issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "text layer is unusable (" + verdict.reason()
+          + ") and its script " + script + " is not covered by the OCR languages " + String.join("+", opt.languages())
+          + "; map it to a Tesseract language with PdfCorpus.Builder.scriptLanguages (e.g. "
+          + exampleLanguage(script) + ")"));
+      return null;
+    }
     if (needOcr) {
       OcrEngine engine = ocr.get();
-      Optional<String> why = engine.unavailableReason();
+      List<String> langs = !scriptCovered && mapped != null ? mapped : opt.languages();
+      Optional<String> why = engine.unavailableReason(langs);
       if (why.isPresent()) {
         issues.add(new PageIssue(p, PageIssue.Kind.OCR_UNAVAILABLE, "needs OCR ("
-            + (scanLike ? "image-only page" : noText ? "no text layer" : verdict.reason()) + ") but " + why.get()));
+            + (scanLike ? "image-only page" : noText ? "no text layer" : verdict.usable() ? "OCR mode ALWAYS"
+                : verdict.reason()) + ") but " + why.get()));
         if (opt.ocrMode() != OcrMode.ALWAYS || !verdict.usable() || noText) {
           return null;
         }
       } else {
         try {
-          String text = engine.ocrPage(doc, p);
-          TextQuality.Verdict ocrVerdict = TextQuality.judge(TextNormalizer.normalize(text), 0);
-          if (!ocrVerdict.usable()) {
-            // Typically a script the OCR languages do not cover: report it rather than pass garbage on.
-            issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "OCR output is unusable (" + ocrVerdict.reason()
-                + "); the page's script may not be covered by " + String.join("+", engine.languages())));
-            return null;
-          }
-          part.ocrPages.add(p);
-          return new PageLayout(p, raw.width(), raw.height(), List.of(), List.of(), paragraphs(text, vocabulary));
-        } catch (IOException | TesseractException | RuntimeException e) {
-          // Rendering or recognition failed for this page only; report it instead of dropping it silently.
+          BufferedImage img = OcrEngine.render(doc, p);
+          boolean knownScript = !scriptCovered && mapped != null;
+          // Glyphs without Unicode are typical of fonts for scripts other than Latin; asking OSD first is cheaper
+          // than reading a page of Arabic or Devanagari with Latin models (several seconds of noise).
+          boolean detectFirst = !knownScript && !noText && bad > 10;
+          Future<OcrPage> result = scheduler.submit(() -> recognise(engine, img, langs, knownScript, detectFirst));
+          PageLayout fallback = textUsable ? textLayout(raw, part.vocabulary) : null;
+          // Bound the rendered pages in flight: help with queued OCR (of any document) until this one's drop.
+          waitForRoom(part);
+          return new PendingOcr(p, raw.width(), raw.height(), result, fallback);
+        } catch (IOException | RuntimeException e) {
+          // Rendering failed for this page only; report it instead of dropping it silently.
           issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "OCR failed: " + e));
           return null;
         }
@@ -352,17 +429,137 @@ public final class DocumentExtractor {
           "text layer looks unusable (" + verdict.reason() + ") and OCR is off; page text not emitted"));
       return null;
     }
+    return textLayout(raw, part.vocabulary);
+  }
+
+  private void waitForRoom(Part part) {
+    while (true) {
+      Future<?> oldest = null;
+      int pending = 0;
+      for (Object slot : part.slots) {
+        if (slot instanceof PendingOcr po && !po.result().isDone()) {
+          pending++;
+          if (oldest == null) {
+            oldest = po.result();
+          }
+        }
+      }
+      if (pending < maxPendingOcr() || oldest == null) {
+        return;
+      }
+      try {
+        scheduler.helpOrWait(oldest);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while waiting for OCR", e);
+      }
+    }
+  }
+
+  /** Runs on any worker thread: recognise, gate, and when that fails try the language mapped to the script OSD sees. */
+  private OcrPage recognise(OcrEngine engine, BufferedImage img, List<String> langs, boolean knownScript,
+      boolean detectFirst) throws TesseractException {
+    if (detectFirst) {
+      UnicodeScript seen = engine.detectScript(img);
+      if (seen != UnicodeScript.UNKNOWN && !covered.contains(seen)) {
+        List<String> mapped = opt.scriptLanguages().get(seen);
+        if (mapped != null && engine.unavailableReason(mapped).isEmpty()) {
+          return new OcrPage(OcrGate.gate(engine.recognize(img, mapped)), mapped, seen);
+        }
+        return new OcrPage(new OcrGate.Outcome(List.of(), 0, 0, 0, 0, false, "the text layer has glyphs without "
+            + "Unicode"), langs, seen);
+      }
+    }
+    OcrGate.Outcome first = OcrGate.gate(engine.recognize(img, langs));
+    if (first.usable() || knownScript) {
+      return new OcrPage(first, langs, UnicodeScript.UNKNOWN);
+    }
+    UnicodeScript seen = engine.detectScript(img);
+    if (opt.scriptLanguages().isEmpty()) {
+      return new OcrPage(first, langs, seen);
+    }
+    // Script detection is unsure on pages that mix scripts, so each mapped language set is tried, the one for the
+    // detected script first, and the best reading that passes the gate wins.
+    List<Map.Entry<UnicodeScript, List<String>>> candidates = new ArrayList<>(opt.scriptLanguages().entrySet());
+    candidates.sort(Comparator.comparing(e -> e.getKey() == seen ? 0 : 1));
+    OcrPage best = new OcrPage(first, langs, seen);
+    int tried = 0;
+    for (Map.Entry<UnicodeScript, List<String>> e : candidates) {
+      List<String> mapped = e.getValue();
+      if (mapped.equals(langs) || engine.unavailableReason(mapped).isPresent() || tried++ >= 3) {
+        continue;
+      }
+      OcrGate.Outcome o = OcrGate.gate(engine.recognize(img, mapped));
+      if (o.usable() && (!best.outcome().usable() || o.keptLetters() > best.outcome().keptLetters())) {
+        best = new OcrPage(o, mapped, e.getKey());
+      }
+    }
+    return best;
+  }
+
+  private PageLayout resolve(PendingOcr pending, Part part) {
+    int p = pending.pageNo();
+    OcrPage page;
+    try {
+      page = scheduler.await(pending.result());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while waiting for OCR", e);
+    } catch (ExecutionException e) {
+      part.issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, "OCR failed: " + e.getCause()));
+      return pending.fallback();
+    }
+    OcrGate.Outcome o = page.outcome();
+    if (!o.usable()) {
+      if (pending.fallback() != null) {
+        // OcrMode.ALWAYS on a page whose own text layer is fine: keep that rather than emit nothing.
+        return pending.fallback();
+      }
+      UnicodeScript s = page.script();
+      String hint = s != UnicodeScript.UNKNOWN && s != UnicodeScript.LATIN && s != UnicodeScript.COMMON
+          ? "; Tesseract's script detection sees " + s + " script, which " + String.join("+", page.languages())
+              + " does not read: map it with PdfCorpus.Builder.scriptLanguages (e.g. " + exampleLanguage(s) + ")"
+          : "; the page's script may not be covered by " + String.join("+", page.languages());
+      part.issues.add(new PageIssue(p, PageIssue.Kind.UNREADABLE, o.reason() + hint));
+      return null;
+    }
+    if (o.dropped() > 0) {
+      part.issues.add(new PageIssue(p, PageIssue.Kind.PARTLY_UNREADABLE, "dropped OCR lines that failed the "
+          + "confidence gate (" + o.stats() + ")"));
+    }
+    part.ocrPages.add(p);
+    return new PageLayout(p, pending.width(), pending.height(), List.of(), List.of(),
+        paragraphs(o.text(), part.vocabulary));
+  }
+
+  private static String exampleLanguage(UnicodeScript s) {
+    return switch (s) {
+      case CYRILLIC -> "CYRILLIC -> \"rus\"";
+      case HAN -> "HAN -> \"chi_sim\"";
+      case ARABIC -> "ARABIC -> \"ara\"";
+      case GREEK -> "GREEK -> \"ell\"";
+      case HEBREW -> "HEBREW -> \"heb\"";
+      case HIRAGANA, KATAKANA -> "HIRAGANA -> \"jpn\"";
+      case HANGUL -> "HANGUL -> \"kor\"";
+      case DEVANAGARI -> "DEVANAGARI -> \"hin\"";
+      default -> s + " -> its Tesseract language";
+    };
+  }
+
+  private static PageLayout textLayout(RawPage raw, Set<String> vocabulary) {
     TableFinder.Found found = TableFinder.find(raw.edges(), raw.glyphs());
     List<Segment> segs = new ArrayList<>();
-    for (List<Glyph> line : LineBuilder.lines(found.rest())) {
-      for (Segment s : LineBuilder.segments(line, LineBuilder.SEGMENT_GAP_EM)) {
+    List<List<Glyph>> lines = LineBuilder.lines(found.rest());
+    float[] gutters = Columns.gutters(lines, raw.width());
+    for (List<Glyph> line : lines) {
+      for (Segment s : LineBuilder.segments(line, LineBuilder.SEGMENT_GAP_EM, gutters)) {
         if (!s.text().isBlank()) {
           segs.add(s);
           TextNormalizer.collectHyphenated(s.text(), vocabulary);
         }
       }
     }
-    return new PageLayout(p, raw.width(), raw.height(), segs, found.tables(), null);
+    return new PageLayout(raw.pageNo(), raw.width(), raw.height(), segs, found.tables(), null, gutters);
   }
 
   private static String spaced(List<Glyph> glyphs) {
@@ -430,13 +627,17 @@ public final class DocumentExtractor {
         return;
       }
       String title = item.getTitle() == null ? "" : TextNormalizer.normalize(item.getTitle()).trim();
-      PDPage page = item.findDestinationPage(doc);
+      PDPageDestination dest = destination(doc, item);
+      PDPage page = dest == null ? null : dest.getPage();
+      if (page == null && dest != null && dest.getPageNumber() >= 0 && dest.getPageNumber() < doc.getNumberOfPages()) {
+        page = doc.getPage(dest.getPageNumber());
+      }
       if (page != null && !title.isEmpty()) {
         int pageNo = index.computeIfAbsent(page, pg -> doc.getPages().indexOf(pg)) + 1;
         float top = Float.NaN;
-        PDDestination dest = item.getDestination();
-        if (dest instanceof PDPageXYZDestination xyz && xyz.getTop() >= 0) {
-          top = page.getCropBox().getUpperRightY() - xyz.getTop();
+        float destTop = destinationTop(dest);
+        if (destTop >= 0) {
+          top = page.getCropBox().getUpperRightY() - destTop;
         }
         if (pageNo > 0) {
           out.add(new OutlineEntry(title, level, pageNo, top));
@@ -444,5 +645,34 @@ public final class DocumentExtractor {
       }
       walk(doc, item, level + 1, out, index, seen);
     }
+  }
+
+  /**
+   * The page destination of an outline item, from its /Dest or from a GoTo action's /D (what LaTeX's hyperref
+   * writes), named destinations resolved; null when it has none.
+   */
+  private static PDPageDestination destination(PDDocument doc, PDOutlineItem item) throws IOException {
+    PDDestination dest = item.getDestination();
+    if (dest == null && item.getAction() instanceof PDActionGoTo goTo) {
+      dest = goTo.getDestination();
+    }
+    if (dest instanceof PDNamedDestination named) {
+      dest = doc.getDocumentCatalog().findNamedDestinationPage(named);
+    }
+    return dest instanceof PDPageDestination pd ? pd : null;
+  }
+
+  /** The destination's top in PDF user space, or -1 when it has none (Fit, FitV, a null top). */
+  private static float destinationTop(PDPageDestination dest) {
+    if (dest instanceof PDPageXYZDestination xyz) {
+      return xyz.getTop();
+    }
+    if (dest instanceof PDPageFitWidthDestination fh) {
+      return fh.getTop();
+    }
+    if (dest instanceof PDPageFitRectangleDestination fr) {
+      return fr.getTop();
+    }
+    return -1;
   }
 }

@@ -5,8 +5,14 @@ package dev.securetag.pdf.internal;
  *
  * @param top y of the glyph's top edge
  * @param baseline y of the baseline
+ * @param mono set in a fixed-pitch (typewriter) font: code, console output
  */
-record Glyph(String text, float x, float top, float baseline, float width, float fontSize, boolean bold) {
+record Glyph(String text, float x, float top, float baseline, float width, float fontSize, boolean bold,
+    boolean mono) {
+  Glyph(String text, float x, float top, float baseline, float width, float fontSize, boolean bold) {
+    this(text, x, top, baseline, width, fontSize, bold, false);
+  }
+
   float right() {
     return x + width;
   }

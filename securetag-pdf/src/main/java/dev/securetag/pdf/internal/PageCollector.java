@@ -117,7 +117,7 @@ final class PageCollector extends PDFTextStripper {
     if (info == null || info.font != font) {
       info = fontInfos.get(font);
       if (info == null) {
-        info = new FontInfo(font, computeFontHeight(font), isBold(font));
+        info = new FontInfo(font, computeFontHeight(font), isBold(font), isMono(font));
         fontInfos.put(font, info);
       }
       lastInfo = info;
@@ -210,7 +210,7 @@ final class PageCollector extends PDFTextStripper {
     }
     float baseline = cropHeight - trm.getTranslateY();
     float height = heightDir > 0 ? heightDir : size * 0.7f;
-    glyphs.add(new Glyph(unicode, x, baseline - height, baseline, width, size, info.bold));
+    glyphs.add(new Glyph(unicode, x, baseline - height, baseline, width, size, info.bold, info.mono));
   }
 
   /**
@@ -223,13 +223,15 @@ final class PageCollector extends PDFTextStripper {
     final PDFont font;
     final float height;
     final boolean bold;
+    final boolean mono;
     private final String[] byCode;
     private final Vector[] displacements = new Vector[256];
 
-    FontInfo(PDFont font, float height, boolean bold) {
+    FontInfo(PDFont font, float height, boolean bold, boolean mono) {
       this.font = font;
       this.height = height;
       this.bold = bold;
+      this.mono = mono;
       this.byCode = font instanceof PDSimpleFont ? new String[256] : null;
     }
 
@@ -300,7 +302,8 @@ final class PageCollector extends PDFTextStripper {
     }
     float baseline = t.getYDirAdj();
     float height = t.getHeightDir() > 0 ? t.getHeightDir() : size * 0.7f;
-    glyphs.add(new Glyph(u, t.getXDirAdj(), baseline - height, baseline, t.getWidthDirAdj(), size, isBold(t.getFont())));
+    glyphs.add(new Glyph(u, t.getXDirAdj(), baseline - height, baseline, t.getWidthDirAdj(), size, isBold(t.getFont()),
+        isMono(t.getFont())));
   }
 
   private final java.util.Map<PDFont, Boolean> boldCache = new java.util.IdentityHashMap<>();
@@ -310,6 +313,28 @@ final class PageCollector extends PDFTextStripper {
       return false;
     }
     return boldCache.computeIfAbsent(font, PageCollector::boldFont);
+  }
+
+  private final java.util.Map<PDFont, Boolean> monoCache = new java.util.IdentityHashMap<>();
+
+  private boolean isMono(PDFont font) {
+    if (font == null) {
+      return false;
+    }
+    return monoCache.computeIfAbsent(font, PageCollector::monoFont);
+  }
+
+  private static final java.util.regex.Pattern MONO_NAME = java.util.regex.Pattern.compile(
+      "(?i).*(mono|courier|typewriter|consol|menlo|inconsolata|sourcecodepro|lmtt|cmtt|txtt|pcrr|pcrb|sfmono).*");
+
+  /** A fixed-pitch font: code and console output are set in one. */
+  private static boolean monoFont(PDFont font) {
+    String name = font.getName();
+    if (name != null && MONO_NAME.matcher(name).matches()) {
+      return true;
+    }
+    PDFontDescriptor d = font.getFontDescriptor();
+    return d != null && d.isFixedPitch();
   }
 
   private static boolean boldFont(PDFont font) {

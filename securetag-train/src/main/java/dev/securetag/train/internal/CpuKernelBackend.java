@@ -78,29 +78,6 @@ public final class CpuKernelBackend implements KernelBackend {
   }
 
   @Override
-  public void loraMatmul(float[] x, int rows, int in, float[] a, int rank, float[] b, int out, float scale, float[] y) {
-    ensureOpen();
-    parallel(rows, 4, (from, to) -> {
-      float[] t = new float[rank];
-      for (int r = from; r < to; r++) {
-        int xo = r * in;
-        for (int k = 0; k < rank; k++) {
-          t[k] = dot(x, xo, a, k * in, in) * scale;
-        }
-        int yo = r * out;
-        for (int o = 0; o < out; o++) {
-          int bo = o * rank;
-          float acc = 0f;
-          for (int k = 0; k < rank; k++) {
-            acc += t[k] * b[bo + k];
-          }
-          y[yo + o] += acc;
-        }
-      }
-    });
-  }
-
-  @Override
   public void mergeLora(float[] w, int out, int in, float[] a, float[] b, int rank, float scale) {
     ensureOpen();
     parallel(out, 4, (from, to) -> {
@@ -119,28 +96,6 @@ public final class CpuKernelBackend implements KernelBackend {
         }
       }
     });
-  }
-
-  /**
-   * Dot product with four independent accumulators: C2 does not vectorize a single float reduction (it must keep
-   * the sequential rounding order), but it can pipeline four.
-   */
-  private static float dot(float[] x, int xo, float[] y, int yo, int n) {
-    float s0 = 0f;
-    float s1 = 0f;
-    float s2 = 0f;
-    float s3 = 0f;
-    int i = 0;
-    for (; i + 3 < n; i += 4) {
-      s0 += x[xo + i] * y[yo + i];
-      s1 += x[xo + i + 1] * y[yo + i + 1];
-      s2 += x[xo + i + 2] * y[yo + i + 2];
-      s3 += x[xo + i + 3] * y[yo + i + 3];
-    }
-    for (; i < n; i++) {
-      s0 += x[xo + i] * y[yo + i];
-    }
-    return (s0 + s1) + (s2 + s3);
   }
 
   private interface Range {

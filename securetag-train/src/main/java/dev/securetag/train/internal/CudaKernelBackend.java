@@ -23,6 +23,9 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
+import java.util.function.ToIntFunction;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import jcuda.Pointer;
 import jcuda.Sizeof;
 import jcuda.driver.CUcontext;
@@ -42,14 +45,15 @@ public final class CudaKernelBackend implements KernelBackend {
   /** Class-path location of the PTX built from the .cu file. */
   public static final String PTX_RESOURCE = "/dev/securetag/train/cuda/securetag_kernels.ptx";
   private static final int THREADS = 256;
+  /** The PTX ISA version the loader falls back to: the newest an R525 (CUDA 12.0) driver accepts. */
+  public static final String FALLBACK_PTX_VERSION = "8.0";
+  private static final Pattern PTX_VERSION = Pattern.compile("(?m)^\\.version (\\d+\\.\\d+)[ \\t]*$");
   private static volatile String probe;
 
   private final CUdevice device;
   private final CUcontext context;
   private final CUmodule module;
   private final CUfunction dequant;
-  private final CUfunction loraDown;
-  private final CUfunction loraUp;
   private final CUfunction merge;
   private final String name;
   private volatile boolean closed;
@@ -69,8 +73,6 @@ public final class CudaKernelBackend implements KernelBackend {
     name = "cuda(" + (nul >= 0 ? n.substring(0, nul) : n) + ")";
     module = loadModule(ptx());
     dequant = function("nf4_dequantize");
-    loraDown = function("lora_down");
-    loraUp = function("lora_up");
     merge = function("lora_merge");
   }
 
@@ -127,20 +129,62 @@ public final class CudaKernelBackend implements KernelBackend {
     }
   }
 
+  /** What {@link #loadWithFallback} did: the driver's final result code and the PTX text it was given last. */
+  record PtxLoad(int result, String ptx, boolean loweredVersion) {}
+
+  /** The {@code .version} of a PTX module, e.g. {@code 9.0}. */
+  public static String ptxVersion(String ptx) {
+    Matcher m = PTX_VERSION.matcher(ptx);
+    if (!m.find()) {
+      throw new IllegalArgumentException("PTX text has no .version directive");
+    }
+    return m.group(1);
+  }
+
+  /** The same PTX with its {@code .version} directive (only that line) replaced by {@code version}. */
+  public static String withPtxVersion(String ptx, String version) {
+    Matcher m = PTX_VERSION.matcher(ptx);
+    if (!m.find()) {
+      throw new IllegalArgumentException("PTX text has no .version directive");
+    }
+    return ptx.substring(0, m.start(1)) + version + ptx.substring(m.end(1));
+  }
+
   /**
-   * nvcc 13 writes PTX ISA 9.0, which needs an R580+ driver; these kernels use no newer instructions, so an older
-   * driver gets the same text with the header lowered to ISA 8.0.
+   * nvcc 13 writes PTX ISA 9.0, which needs an R580+ driver; these kernels use no newer instructions, so when the
+   * driver answers {@code CUDA_ERROR_UNSUPPORTED_PTX_VERSION} the same text is retried once with the header lowered
+   * to {@link #FALLBACK_PTX_VERSION}. Any other error, or PTX already at or below that version, is not retried.
    */
+  static PtxLoad loadWithFallback(String ptx, ToIntFunction<String> load) {
+    int rc = load.applyAsInt(ptx);
+    if (rc != CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+        || compareVersions(ptxVersion(ptx), FALLBACK_PTX_VERSION) <= 0) {
+      return new PtxLoad(rc, ptx, false);
+    }
+    String lowered = withPtxVersion(ptx, FALLBACK_PTX_VERSION);
+    return new PtxLoad(load.applyAsInt(lowered), lowered, true);
+  }
+
+  private static int compareVersions(String a, String b) {
+    String[] x = a.split("\\.");
+    String[] y = b.split("\\.");
+    int c = Integer.compare(Integer.parseInt(x[0]), Integer.parseInt(y[0]));
+    return c != 0 ? c : Integer.compare(Integer.parseInt(x[1]), Integer.parseInt(y[1]));
+  }
+
   private static CUmodule loadModule(String ptx) {
     CUmodule m = new CUmodule();
     JCudaDriver.setExceptionsEnabled(false);
-    int rc = cuModuleLoadData(m, ptx);
-    if (rc == CUresult.CUDA_ERROR_UNSUPPORTED_PTX_VERSION) {
-      rc = cuModuleLoadData(m, ptx.replaceFirst("(?m)^\\.version \\d+\\.\\d+", ".version 8.0"));
+    PtxLoad r;
+    try {
+      r = loadWithFallback(ptx, text -> cuModuleLoadData(m, text));
+    } finally {
+      JCudaDriver.setExceptionsEnabled(true);
     }
-    JCudaDriver.setExceptionsEnabled(true);
-    if (rc != CUresult.CUDA_SUCCESS) {
-      throw new IllegalStateException("cannot load securetag PTX: " + CUresult.stringFor(rc));
+    if (r.result() != CUresult.CUDA_SUCCESS) {
+      throw new IllegalStateException("cannot load securetag PTX (ISA " + ptxVersion(ptx)
+          + (r.loweredVersion() ? ", retried as " + FALLBACK_PTX_VERSION : "") + "): "
+          + CUresult.stringFor(r.result()));
     }
     return m;
   }
@@ -170,27 +214,6 @@ public final class CudaKernelBackend implements KernelBackend {
       cuMemcpyDtoH(Pointer.to(out), dOut, (long) numel * Sizeof.FLOAT);
     } finally {
       free(dPacked, dScales, dOut);
-    }
-  }
-
-  @Override
-  public synchronized void loraMatmul(float[] x, int rows, int in, float[] a, int rank, float[] b, int out, float scale,
-      float[] y) {
-    ensureOpen();
-    cuCtxSetCurrent(context);
-    CUdeviceptr dx = upload(Pointer.to(x), (long) rows * in * Sizeof.FLOAT);
-    CUdeviceptr da = upload(Pointer.to(a), (long) rank * in * Sizeof.FLOAT);
-    CUdeviceptr db = upload(Pointer.to(b), (long) out * rank * Sizeof.FLOAT);
-    CUdeviceptr dy = upload(Pointer.to(y), (long) rows * out * Sizeof.FLOAT);
-    CUdeviceptr dt = alloc((long) rows * rank * Sizeof.FLOAT);
-    try {
-      launch(loraDown, rows * rank, Pointer.to(Pointer.to(dx), Pointer.to(da), Pointer.to(new int[] {rows}),
-          Pointer.to(new int[] {in}), Pointer.to(new int[] {rank}), Pointer.to(new float[] {scale}), Pointer.to(dt)));
-      launch(loraUp, rows * out, Pointer.to(Pointer.to(dt), Pointer.to(db), Pointer.to(new int[] {rows}),
-          Pointer.to(new int[] {rank}), Pointer.to(new int[] {out}), Pointer.to(dy)));
-      cuMemcpyDtoH(Pointer.to(y), dy, (long) rows * out * Sizeof.FLOAT);
-    } finally {
-      free(dx, da, db, dy, dt);
     }
   }
 

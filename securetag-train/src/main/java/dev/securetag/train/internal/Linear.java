@@ -7,22 +7,24 @@ import ai.djl.ndarray.types.Shape;
 import dev.securetag.train.KernelBackend;
 import dev.securetag.train.Nf4Tensor;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.LongAdder;
 
 /**
  * One bias-free linear layer {@code y = x Wᵀ} of the decoder: a frozen base weight held either as a DJL array or as
- * NF4 (dequantized per forward pass, as QLoRA does), plus an optional trainable LoRA pair.
+ * device-resident NF4 (dequantized on the device for each forward pass, and again when a checkpointed layer is
+ * recomputed for backward, as QLoRA does), plus an optional trainable LoRA pair.
  */
 public final class Linear {
   private final String name;
   private final int in;
   private final int out;
   private NDArray dense;
-  private Nf4Tensor nf4;
+  private DeviceNf4 nf4;
   private NDArray loraA;
   private NDArray loraB;
   private double scaling;
   private double dropout;
-  private java.util.concurrent.atomic.LongAdder dequantNanos = new java.util.concurrent.atomic.LongAdder();
+  private LongAdder dequantNanos = new LongAdder();
 
   public Linear(String name, int in, int out) {
     this.name = name;
@@ -43,7 +45,7 @@ public final class Linear {
   }
 
   /** Where time spent dequantizing this layer's base weight is added. */
-  public void timeDequantInto(java.util.concurrent.atomic.LongAdder nanos) {
+  public void timeDequantInto(LongAdder nanos) {
     this.dequantNanos = nanos;
   }
 
@@ -52,13 +54,14 @@ public final class Linear {
     this.nf4 = null;
   }
 
-  public void setNf4(Nf4Tensor t) {
+  public void setNf4(DeviceNf4 t) {
     this.nf4 = t;
     this.dense = null;
   }
 
+  /** A Java copy of the NF4 weight (read back from the device); null when not quantized. */
   public Nf4Tensor nf4() {
-    return nf4;
+    return nf4 == null ? null : nf4.toHost();
   }
 
   public boolean quantized() {
@@ -70,23 +73,30 @@ public final class Linear {
     return nf4 != null ? nf4.bytes() : (long) in * out * dense.getDataType().getNumOfBytes();
   }
 
-  /** The base weight as float32 row-major [out, in] (dequantized when NF4). */
-  public float[] baseWeight(KernelBackend kernels) {
+  /** The base weight as float32 row-major [out, in] (dequantized on the device when NF4). */
+  public float[] baseWeight() {
     if (nf4 != null) {
-      float[] w = new float[in * out];
-      nf4.dequantize(kernels, w);
-      return w;
+      // The intermediate arrays of this one-off dequantize are freed with the scope, not kept by the model's manager.
+      try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
+        scope.suppressNotUsedWarning();
+        return nf4.dequantize(DataType.FLOAT32).toFloatArray();
+      }
     }
     return dense.toType(DataType.FLOAT32, false).toFloatArray();
   }
 
-  /** The base weight as an array for this forward pass. */
-  public NDArray weight(NDManager m, KernelBackend kernels, DataType dt) {
+  /** {@link #baseWeight()}; the kernel backend is no longer involved (kept for callers that pass one). */
+  public float[] baseWeight(KernelBackend kernels) {
+    return baseWeight();
+  }
+
+  /** The base weight as an array for this forward pass, in {@code dt}. */
+  public NDArray weight(DataType dt) {
     if (nf4 != null) {
       long t0 = System.nanoTime();
-      float[] data = baseWeight(kernels);
+      NDArray w = Tensors.scoped(() -> nf4.dequantize(dt));
       dequantNanos.add(System.nanoTime() - t0);
-      return Tensors.of(m, data, new Shape(out, in), dt);
+      return w;
     }
     return dense;
   }
@@ -115,20 +125,30 @@ public final class Linear {
   }
 
   /**
-   * Applies the layer. {@code dropoutRng} is null at inference; when training, the dropout mask comes from it so a
-   * resumed run draws the same masks.
+   * Applies the layer. With {@code ops} computing in bf16/fp16 the matmuls run there (inputs and output in the
+   * parameter dtype); otherwise as DJL operations in {@code x}'s dtype. {@code dropoutRng} is null at inference; when
+   * training, the dropout mask comes from it so a resumed run, and a recomputed checkpointed layer, draw the same masks.
    */
-  public NDArray forward(NDArray x, NDManager m, KernelBackend kernels, SplittableRandom dropoutRng) {
-    NDArray w = weight(m, kernels, x.getDataType());
-    NDArray y = x.matMul(w.transpose());
-    if (loraA != null) {
-      NDArray xd = x;
-      if (dropoutRng != null && dropout > 0) {
-        xd = x.mul(dropoutMask(m, x.getShape(), x.getDataType(), dropoutRng));
-      }
-      y = y.add(xd.matMul(loraA.transpose()).matMul(loraB.transpose()).mul(Tensors.scalar(m, scaling, x.getDataType())));
+  public NDArray forward(NDArray x, NDManager m, TorchOps ops, SplittableRandom dropoutRng) {
+    return Tensors.scoped(() -> apply(x, m, ops, dropoutRng));
+  }
+
+  private NDArray apply(NDArray x, NDManager m, TorchOps ops, SplittableRandom dropoutRng) {
+    NDArray w = weight(x.getDataType());
+    boolean lowPrecision = ops != null && !ops.computeName().equals("fp32");
+    if (loraA == null) {
+      return lowPrecision ? ops.linear(x, w) : x.matMul(w.transpose());
     }
-    return y;
+    NDArray xd = x;
+    if (dropoutRng != null && dropout > 0) {
+      xd = x.mul(dropoutMask(m, x.getShape(), x.getDataType(), dropoutRng));
+    }
+    NDArray s = Tensors.scalar(m, scaling, x.getDataType());
+    if (lowPrecision) {
+      return xd == x ? ops.loraLinear(x, w, loraA, loraB, s) : ops.loraLinear(x, xd, w, loraA, loraB, s);
+    }
+    NDArray y = x.matMul(w.transpose());
+    return y.add(xd.matMul(loraA.transpose()).matMul(loraB.transpose()).mul(s));
   }
 
   private NDArray dropoutMask(NDManager m, Shape shape, DataType dt, SplittableRandom rng) {

@@ -33,6 +33,37 @@ public final class Tensors {
     return owned;
   }
 
+  /**
+   * Runs {@code f} in its own {@link ai.djl.ndarray.NDScope} and keeps only its result, registered with the enclosing
+   * scope. DJL otherwise keeps every intermediate array alive until the enclosing scope closes, where Python's reference
+   * counting would free it at once; autograd still holds the tensors it saved for backward, so this frees exactly the
+   * intermediates backward does not need.
+   */
+  public static NDArray scoped(java.util.function.Supplier<NDArray> f) {
+    NDArray y;
+    try (ai.djl.ndarray.NDScope s = new ai.djl.ndarray.NDScope()) {
+      s.suppressNotUsedWarning();
+      y = f.get();
+      ai.djl.ndarray.NDScope.unregister(y);
+    }
+    ai.djl.ndarray.NDScope.register(y);
+    return y;
+  }
+
+  /** {@link #scoped} for several results. */
+  public static NDArray[] scopedAll(java.util.function.Supplier<NDArray[]> f) {
+    NDArray[] y;
+    try (ai.djl.ndarray.NDScope s = new ai.djl.ndarray.NDScope()) {
+      s.suppressNotUsedWarning();
+      y = f.get();
+      ai.djl.ndarray.NDScope.unregister(y);
+    }
+    for (NDArray a : y) {
+      ai.djl.ndarray.NDScope.register(a);
+    }
+    return y;
+  }
+
   /** A libtorch-owned int64 array. */
   public static NDArray of(NDManager m, long[] data, Shape shape) {
     NDArray blob = m.create(data, shape);

@@ -19,7 +19,9 @@ public record LlamaConfig(
     int contextLength,
     float rmsEps,
     float ropeBase,
-    int ropeDim) {
+    int ropeDim,
+    int experts,
+    int expertsUsed) {
 
   public int qDim() {
     return heads * headDim;
@@ -27,6 +29,11 @@ public record LlamaConfig(
 
   public int kvDim() {
     return kvHeads * headDim;
+  }
+
+  /** True for a mixture-of-experts model (Mixtral): {@code experts} FFNs per layer, {@code expertsUsed} per token. */
+  public boolean moe() {
+    return experts > 0;
   }
 
   /** Reads the config; {@code vocabFallback} is the token-list length used when {@code llama.vocab_size} is absent. */
@@ -39,9 +46,11 @@ public record LlamaConfig(
           "architecture '" + arch + "' is not supported by the CPU runtime (only llama)");
     }
     requireModel(r);
-    if (r.get(arch + ".expert_count").map(GgufValue::asLong).orElse(0L) > 0) {
-      throw new UnsupportedFormatException(where + ": " + arch + ".expert_count",
-          "mixture-of-experts models are not supported by the CPU runtime");
+    int experts = optionalInt(r, arch + ".expert_count", true).orElse(0);
+    int used = optionalInt(r, arch + ".expert_used_count", true).orElse(0);
+    if (experts > 0 && (used < 1 || used > experts)) {
+      throw new GgufFormatException(where + ": " + arch + ".expert_used_count", "must be in [1, " + experts
+          + "] for a model with " + experts + " experts, got " + used);
     }
     int dim = required(r, arch + ".embedding_length");
     int layers = required(r, arch + ".block_count");
@@ -65,7 +74,8 @@ public record LlamaConfig(
     float base = r.get(arch + ".rope.freq_base").map(GgufValue::asFloat).orElse(10000f);
     int ropeDim = optionalInt(r, arch + ".rope.dimension_count").orElse(headDim);
     int vocab = optionalInt(r, arch + ".vocab_size").orElse(vocabFallback);
-    return new LlamaConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, ctx, eps, base, ropeDim);
+    return new LlamaConfig(arch, dim, layers, heads, kvHeads, headDim, ffn, vocab, ctx, eps, base, ropeDim,
+        experts, experts > 0 ? used : 0);
   }
 
   /** Rejects adapter files early, before their missing tokenizer or hyper-parameters cause a vaguer error. */
@@ -81,6 +91,10 @@ public record LlamaConfig(
   }
 
   private static Optional<Integer> optionalInt(GgufReader r, String key) {
+    return optionalInt(r, key, false);
+  }
+
+  private static Optional<Integer> optionalInt(GgufReader r, String key, boolean zeroAllowed) {
     Optional<GgufValue> v = r.get(key);
     if (v.isEmpty()) {
       return Optional.empty();
@@ -90,7 +104,7 @@ public record LlamaConfig(
       throw new UnsupportedFormatException(r.file() + ": " + key, "per-layer values are not supported");
     }
     long x = g.asLong();
-    if (x <= 0 || x > Integer.MAX_VALUE) {
+    if (x < (zeroAllowed ? 0 : 1) || x > Integer.MAX_VALUE) {
       throw new GgufFormatException(r.file() + ": " + key, "value " + x + " is out of range");
     }
     return Optional.of((int) x);

@@ -17,7 +17,11 @@ public final class LlamaWeights {
   public final float[] ropeFreqs;
   public final List<Layer> layers;
 
-  /** One transformer block. */
+  /**
+   * One transformer block. A dense block has {@code wGate/wUp/wDown}; a mixture-of-experts block (Mixtral) has the
+   * router {@code ffnGateInp} ({@code [dim, experts]}, F32) and the experts stacked as llama.cpp stores them
+   * ({@code ffn_*_exps}, {@code ne = [in, out, experts]}): expert {@code e} is rows {@code [e*out, (e+1)*out)}.
+   */
   public static final class Layer {
     public final float[] attnNorm;
     public final QMatrix wq;
@@ -28,9 +32,18 @@ public final class LlamaWeights {
     public final QMatrix wGate;
     public final QMatrix wUp;
     public final QMatrix wDown;
+    public final QMatrix ffnGateInp;
+    public final QMatrix gateExps;
+    public final QMatrix upExps;
+    public final QMatrix downExps;
 
     Layer(float[] attnNorm, QMatrix wq, QMatrix wk, QMatrix wv, QMatrix wo, float[] ffnNorm, QMatrix wGate,
         QMatrix wUp, QMatrix wDown) {
+      this(attnNorm, wq, wk, wv, wo, ffnNorm, wGate, wUp, wDown, null, null, null, null);
+    }
+
+    Layer(float[] attnNorm, QMatrix wq, QMatrix wk, QMatrix wv, QMatrix wo, float[] ffnNorm, QMatrix wGate,
+        QMatrix wUp, QMatrix wDown, QMatrix ffnGateInp, QMatrix gateExps, QMatrix upExps, QMatrix downExps) {
       this.attnNorm = attnNorm;
       this.wq = wq;
       this.wk = wk;
@@ -40,10 +53,21 @@ public final class LlamaWeights {
       this.wGate = wGate;
       this.wUp = wUp;
       this.wDown = wDown;
+      this.ffnGateInp = ffnGateInp;
+      this.gateExps = gateExps;
+      this.upExps = upExps;
+      this.downExps = downExps;
     }
 
+    /** True for a mixture-of-experts block. */
+    public boolean moe() {
+      return ffnGateInp != null;
+    }
+
+    /** Every matrix of the block (the stacked expert tensors count whole). */
     public List<QMatrix> matrices() {
-      return List.of(wq, wk, wv, wo, wGate, wUp, wDown);
+      return moe() ? List.of(wq, wk, wv, wo, ffnGateInp, gateExps, upExps, downExps)
+          : List.of(wq, wk, wv, wo, wGate, wUp, wDown);
     }
   }
 
@@ -73,26 +97,38 @@ public final class LlamaWeights {
     List<Layer> layers = new ArrayList<>();
     for (int i = 0; i < c.layers(); i++) {
       String p = "blk." + i + ".";
-      layers.add(new Layer(
-          vector(r, p + "attn_norm.weight", c.dim()),
-          matrix(r, p + "attn_q.weight", c.dim(), c.qDim(), vector),
-          matrix(r, p + "attn_k.weight", c.dim(), c.kvDim(), vector),
-          matrix(r, p + "attn_v.weight", c.dim(), c.kvDim(), vector),
-          matrix(r, p + "attn_output.weight", c.qDim(), c.dim(), vector),
-          vector(r, p + "ffn_norm.weight", c.dim()),
-          matrix(r, p + "ffn_gate.weight", c.dim(), c.ffnDim(), vector),
-          matrix(r, p + "ffn_up.weight", c.dim(), c.ffnDim(), vector),
-          matrix(r, p + "ffn_down.weight", c.ffnDim(), c.dim(), vector)));
+      float[] attnNorm = vector(r, p + "attn_norm.weight", c.dim());
+      QMatrix wq = matrix(r, p + "attn_q.weight", c.dim(), c.qDim(), vector);
+      QMatrix wk = matrix(r, p + "attn_k.weight", c.dim(), c.kvDim(), vector);
+      QMatrix wv = matrix(r, p + "attn_v.weight", c.dim(), c.kvDim(), vector);
+      QMatrix wo = matrix(r, p + "attn_output.weight", c.qDim(), c.dim(), vector);
+      float[] ffnNorm = vector(r, p + "ffn_norm.weight", c.dim());
+      if (c.moe()) {
+        layers.add(new Layer(attnNorm, wq, wk, wv, wo, ffnNorm, null, null, null,
+            matrix(r, p + "ffn_gate_inp.weight", c.dim(), c.experts(), vector),
+            experts(r, p + "ffn_gate_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector),
+            experts(r, p + "ffn_up_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector),
+            experts(r, p + "ffn_down_exps.weight", c.ffnDim(), c.dim(), c.experts(), vector)));
+      } else {
+        layers.add(new Layer(attnNorm, wq, wk, wv, wo, ffnNorm,
+            matrix(r, p + "ffn_gate.weight", c.dim(), c.ffnDim(), vector),
+            matrix(r, p + "ffn_up.weight", c.dim(), c.ffnDim(), vector),
+            matrix(r, p + "ffn_down.weight", c.ffnDim(), c.dim(), vector)));
+      }
     }
     return new LlamaWeights(embd, out, outNorm, ropeFreqs, List.copyOf(layers));
   }
 
-  /** Bytes of weights one decoded token reads (every matrix once, the embedding row aside). */
-  public long bytesPerToken() {
+  /**
+   * Bytes of weights one decoded token reads (every matrix once, the embedding row aside; of the stacked experts only
+   * the {@code expertsUsed} a token is routed to).
+   */
+  public long bytesPerToken(int experts, int expertsUsed) {
     long b = output.bytes();
     for (Layer l : layers) {
       for (QMatrix m : l.matrices()) {
-        b += m.bytes();
+        boolean stacked = m == l.gateExps || m == l.upExps || m == l.downExps;
+        b += stacked ? m.bytes() / experts * expertsUsed : m.bytes();
       }
     }
     return b;
@@ -121,6 +157,17 @@ public final class LlamaWeights {
           + " does not match the hyper-parameters, expected [" + cols + ", " + rows + "]");
     }
     return new QMatrix(name, t.type(), r.tensorData(name), rows, cols, vector);
+  }
+
+  /** A stacked expert tensor {@code ne = [cols, rows, experts]} as one matrix of {@code experts * rows} rows. */
+  static QMatrix experts(GgufReader r, String name, int cols, int rows, int experts, boolean vector) {
+    GgufTensorInfo t = require(r, name);
+    long[] ne = t.ne();
+    if (ne.length != 3 || ne[0] != cols || ne[1] != rows || ne[2] != experts) {
+      throw new GgufFormatException(r.file() + ": tensor '" + name + "'", "shape " + java.util.Arrays.toString(ne)
+          + " does not match the hyper-parameters, expected [" + cols + ", " + rows + ", " + experts + "]");
+    }
+    return new QMatrix(name, t.type(), r.tensorData(name), rows * experts, cols, vector);
   }
 
   static float[] vector(GgufReader r, String name, int n) {

@@ -23,6 +23,7 @@ public final class QMatrix {
   private final int cols;
   private final int rowBytes;
   private final boolean vector;
+  private final boolean integer;
 
   public QMatrix(String name, GgmlType type, ByteBuffer data, int rows, int cols, boolean vector) {
     if (!type.canQuantize()) {
@@ -37,6 +38,7 @@ public final class QMatrix {
     this.cols = cols;
     this.rowBytes = (int) type.rowBytes(cols);
     this.vector = vector && VectorKernels.AVAILABLE;
+    this.integer = Int8Reference.supports(type);
   }
 
   public String name() {
@@ -77,7 +79,66 @@ public final class QMatrix {
     }
   }
 
-  /** Dot product of row {@code r} with {@code x[xo..xo+cols)}; {@code scratch} holds at least {@code cols} floats. */
+  /**
+   * True when products with this matrix use 8-bit activations ({@link Q8Activation}), as llama.cpp does for every
+   * quantized type; F32, F16 and BF16 weights take float activations.
+   */
+  public boolean integer() {
+    return integer;
+  }
+
+  /** True when the activations of this matrix use the q8_K grid (K-quant weights), else q8_0. */
+  public boolean usesQ8K() {
+    return Int8Reference.usesQ8K(type);
+  }
+
+  /**
+   * Row {@code r} times the activation {@code a}: llama.cpp's integer dot product for quantized types (Vector API
+   * kernel, or {@link Int8Reference} when not vectorized), the float dot with {@code a.floats()} otherwise.
+   */
+  public float dot(int r, Q8Activation a, float[] scratch) {
+    if (!integer) {
+      return dot(r, a.floats(), 0, scratch);
+    }
+    int off = r * rowBytes;
+    if (!vector) {
+      return Int8Reference.dot(type, data, off, cols, a);
+    }
+    switch (type) {
+      case Q8_0:
+        return Int8Kernels.q8_0(data, off, cols, a.q8_0());
+      case Q4_0:
+        return Int8Kernels.q4_0(data, off, cols, a.q8_0());
+      case Q5_0:
+        return Int8Kernels.q5_0(data, off, cols, a.q8_0());
+      case Q4_K:
+        return Int8Kernels.q4_K(data, off, cols, a.q8_K());
+      case Q5_K:
+        return Int8Kernels.q5_K(data, off, cols, a.q8_K());
+      case Q6_K:
+        return Int8Kernels.q6_K(data, off, cols, a.q8_K());
+      default:
+        return Int8Reference.dot(type, data, off, cols, a);
+    }
+  }
+
+  /**
+   * The activations the batched (prompt) kernels multiply this matrix with: {@code a} rounded to llama.cpp's 8-bit
+   * grid for quantized weights (so batched and one-token products agree up to float rounding), the float input for
+   * F32/F16/BF16 weights.
+   */
+  public float[] batchInput(Q8Activation a) {
+    if (!integer) {
+      return a.floats();
+    }
+    return usesQ8K() ? a.dequantizedK() : a.dequantized0();
+  }
+
+  /**
+   * Dot product of row {@code r} with float activations {@code x[xo..xo+cols)}: the weights dequantized exactly and
+   * multiplied in float32 (the reference the integer kernels are checked against, and the path of F32/F16/BF16 and
+   * LoRA matrices); {@code scratch} holds at least {@code cols} floats.
+   */
   public float dot(int r, float[] x, int xo, float[] scratch) {
     int off = r * rowBytes;
     if (vector) {

@@ -93,6 +93,82 @@ public final class VectorKernels {
     o3[r] = s3;
   }
 
+  /**
+   * The 4 x 4 block of a matrix-matrix product: rows {@code w0..w3} times inputs {@code x0..x3}, written to
+   * {@code oj[r + i]} (input j, row i). Sixteen accumulators in registers, each loaded row and input vector used four
+   * times, so the loop is bound by FMAs rather than loads (prompt processing).
+   */
+  public static void dot4x4(float[] w0, float[] w1, float[] w2, float[] w3, float[] x0, float[] x1, float[] x2,
+      float[] x3, int n, float[] o0, float[] o1, float[] o2, float[] o3, int r) {
+    FloatVector a00 = FloatVector.zero(F);
+    FloatVector a01 = FloatVector.zero(F);
+    FloatVector a02 = FloatVector.zero(F);
+    FloatVector a03 = FloatVector.zero(F);
+    FloatVector a10 = FloatVector.zero(F);
+    FloatVector a11 = FloatVector.zero(F);
+    FloatVector a12 = FloatVector.zero(F);
+    FloatVector a13 = FloatVector.zero(F);
+    FloatVector a20 = FloatVector.zero(F);
+    FloatVector a21 = FloatVector.zero(F);
+    FloatVector a22 = FloatVector.zero(F);
+    FloatVector a23 = FloatVector.zero(F);
+    FloatVector a30 = FloatVector.zero(F);
+    FloatVector a31 = FloatVector.zero(F);
+    FloatVector a32 = FloatVector.zero(F);
+    FloatVector a33 = FloatVector.zero(F);
+    int i = 0;
+    for (; i <= n - L; i += L) {
+      FloatVector v0 = FloatVector.fromArray(F, x0, i);
+      FloatVector v1 = FloatVector.fromArray(F, x1, i);
+      FloatVector v2 = FloatVector.fromArray(F, x2, i);
+      FloatVector v3 = FloatVector.fromArray(F, x3, i);
+      FloatVector w = FloatVector.fromArray(F, w0, i);
+      a00 = w.fma(v0, a00);
+      a01 = w.fma(v1, a01);
+      a02 = w.fma(v2, a02);
+      a03 = w.fma(v3, a03);
+      w = FloatVector.fromArray(F, w1, i);
+      a10 = w.fma(v0, a10);
+      a11 = w.fma(v1, a11);
+      a12 = w.fma(v2, a12);
+      a13 = w.fma(v3, a13);
+      w = FloatVector.fromArray(F, w2, i);
+      a20 = w.fma(v0, a20);
+      a21 = w.fma(v1, a21);
+      a22 = w.fma(v2, a22);
+      a23 = w.fma(v3, a23);
+      w = FloatVector.fromArray(F, w3, i);
+      a30 = w.fma(v0, a30);
+      a31 = w.fma(v1, a31);
+      a32 = w.fma(v2, a32);
+      a33 = w.fma(v3, a33);
+    }
+    o0[r] = a00.reduceLanes(VectorOperators.ADD) + tail(w0, x0, i, n);
+    o1[r] = a01.reduceLanes(VectorOperators.ADD) + tail(w0, x1, i, n);
+    o2[r] = a02.reduceLanes(VectorOperators.ADD) + tail(w0, x2, i, n);
+    o3[r] = a03.reduceLanes(VectorOperators.ADD) + tail(w0, x3, i, n);
+    o0[r + 1] = a10.reduceLanes(VectorOperators.ADD) + tail(w1, x0, i, n);
+    o1[r + 1] = a11.reduceLanes(VectorOperators.ADD) + tail(w1, x1, i, n);
+    o2[r + 1] = a12.reduceLanes(VectorOperators.ADD) + tail(w1, x2, i, n);
+    o3[r + 1] = a13.reduceLanes(VectorOperators.ADD) + tail(w1, x3, i, n);
+    o0[r + 2] = a20.reduceLanes(VectorOperators.ADD) + tail(w2, x0, i, n);
+    o1[r + 2] = a21.reduceLanes(VectorOperators.ADD) + tail(w2, x1, i, n);
+    o2[r + 2] = a22.reduceLanes(VectorOperators.ADD) + tail(w2, x2, i, n);
+    o3[r + 2] = a23.reduceLanes(VectorOperators.ADD) + tail(w2, x3, i, n);
+    o0[r + 3] = a30.reduceLanes(VectorOperators.ADD) + tail(w3, x0, i, n);
+    o1[r + 3] = a31.reduceLanes(VectorOperators.ADD) + tail(w3, x1, i, n);
+    o2[r + 3] = a32.reduceLanes(VectorOperators.ADD) + tail(w3, x2, i, n);
+    o3[r + 3] = a33.reduceLanes(VectorOperators.ADD) + tail(w3, x3, i, n);
+  }
+
+  private static float tail(float[] w, float[] x, int i, int n) {
+    float s = 0;
+    for (; i < n; i++) {
+      s += w[i] * x[i];
+    }
+    return s;
+  }
+
   /** {@code y += a * x}. */
   public static void axpy(float a, float[] x, int xo, float[] y, int yo, int n) {
     int i = 0;
@@ -127,9 +203,9 @@ public final class VectorKernels {
       IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
           .convertShape(VectorOperators.S2I, I, 0);
       // Exponent re-bias by multiplication (2^112) handles normal and subnormal halves exactly; weights are finite.
-      FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-      FloatVector v = mag.reinterpretAsInts()
-          .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+      FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0)).mul(0x1p112f);
+      FloatVector v = (FloatVector) ((IntVector) mag.reinterpretShape(I, 0))
+          .or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretShape(F, 0);
       acc = v.fma(FloatVector.fromArray(F, x, xo + i), acc);
     }
     float s = acc.reduceLanes(VectorOperators.ADD);
@@ -311,8 +387,8 @@ public final class VectorKernels {
         for (int j = 0; j < 32; j += L) {
           // Nibbles are split in 32-bit lanes after widening: byte-lane shifts have no x86 instruction.
           IntVector q = ints(w, qo + j);
-          FloatVector lo = (FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0);
-          FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0);
+          FloatVector lo = (FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0);
+          FloatVector hi = (FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0);
           acc0 = lo.fma(d1, m1).fma(FloatVector.fromArray(F, x, xb + j), acc0);
           acc1 = hi.fma(d2, m2).fma(FloatVector.fromArray(F, x, xb + 32 + j), acc1);
         }
@@ -354,7 +430,7 @@ public final class VectorKernels {
 
   /** Q6_K value from a low/high nibble and the high bits already shifted to bits 4..5, minus 32, as floats. */
   private static FloatVector q6(IntVector nibble, IntVector high) {
-    return (FloatVector) nibble.or(high.and(0x30)).sub(32).convert(VectorOperators.I2F, 0);
+    return (FloatVector) nibble.or(high.and(0x30)).sub(32).convertShape(VectorOperators.I2F, F, 0);
   }
 
   /** {@code L} bytes from {@code w[o..]} sign-extended to int lanes. */
@@ -429,8 +505,9 @@ public final class VectorKernels {
     for (; i <= n - L; i += L) {
       IntVector h = (IntVector) ShortVector.fromByteBuffer(S, w, off + 2 * i, LE)
           .convertShape(VectorOperators.S2I, I, 0);
-      FloatVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f);
-      mag.reinterpretAsInts().or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats()
+      FloatVector mag = ((FloatVector) h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretShape(F, 0)).mul(0x1p112f);
+      ((FloatVector) ((IntVector) mag.reinterpretShape(I, 0)).or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16))
+          .reinterpretShape(F, 0))
           .intoArray(out, i);
     }
     for (; i < n; i++) {
@@ -495,8 +572,8 @@ public final class VectorKernels {
         int base = 256 * b + 64 * c;
         for (int j = 0; j < 32; j += L) {
           IntVector q = ints(w, o + 16 + 32 * c + j);
-          ((FloatVector) q.and(0xF).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).intoArray(out, base + j);
-          ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convert(VectorOperators.I2F, 0)).mul(d2).sub(m2)
+          ((FloatVector) q.and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(d1).sub(m1).intoArray(out, base + j);
+          ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).convertShape(VectorOperators.I2F, F, 0)).mul(d2).sub(m2)
               .intoArray(out, base + 32 + j);
         }
       }

@@ -2,23 +2,114 @@ package dev.securetag.gguf.internal.runtime;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.Json;
 import dev.securetag.core.UnsupportedFormatException;
 import dev.securetag.gguf.GgmlType;
+import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;
 
 /**
- * Every weight type's dot product, vector kernel and scalar path, against a float64 dot of the rows decoded by the
- * module's reference dequantizer, on rows quantized by the module's reference quantizer.
+ * Every weight type's dot product, vector kernel and scalar path: on llama.cpp's own quantized rows
+ * (gguf-quant-golden.json) against a float64 dot of those rows decoded by an independent transcription of ggml's
+ * dequantizers, and, for the types the golden file lacks, on rows of the module's quantizer.
  */
 class QMatrixTest {
   private static final int ROWS = 7;
   private static final int COLS = 512;
+
+  /** gguf-quant-golden.json's rows as one matrix per type: {type: [row hex...]}, in file order. */
+  private static Map<String, List<byte[]>> goldenMatrices(JsonNode g) {
+    Map<String, List<byte[]>> m = new LinkedHashMap<>();
+    for (JsonNode row : g.get("rows")) {
+      for (Map.Entry<String, JsonNode> e : row.get("quantized").properties()) {
+        m.computeIfAbsent(e.getKey(), k -> new ArrayList<>()).add(HexFormat.of().parseHex(e.getValue().asText()));
+      }
+    }
+    return m;
+  }
+
+  @Test
+  void decodesAndDotsLlamaCppsGoldenRowsLikeGgml() {
+    JsonNode g = Json.readTree(SharedFixtures.readString("gguf-quant-golden.json"), "gguf-quant-golden.json");
+    int cols = g.get("n_per_row").asInt();
+    List<float[]> inputs = new ArrayList<>();
+    for (JsonNode row : g.get("rows")) {
+      float[] in = new float[row.get("input").size()];
+      for (int i = 0; i < in.length; i++) {
+        in[i] = (float) row.get("input").get(i).asDouble();
+      }
+      inputs.add(in);
+    }
+    Map<String, List<byte[]>> golden = goldenMatrices(g);
+    assertThat(golden).isNotEmpty();
+    Random rnd = new Random(42);
+    float[] x = new float[cols];
+    for (int i = 0; i < cols; i++) {
+      x[i] = (float) rnd.nextGaussian();
+    }
+    float[] scratch = new float[cols];
+    for (Map.Entry<String, List<byte[]>> e : golden.entrySet()) {
+      String name = e.getKey();
+      GgmlType type = GgmlType.valueOf(name);
+      assertThat(GgmlReferenceDecoder.supports(name)).as("reference decoder for " + name).isTrue();
+      List<byte[]> rowBytes = e.getValue();
+      int rows = rowBytes.size();
+      int rb = (int) type.rowBytes(cols);
+      ByteBuffer buf = ByteBuffer.allocateDirect(rb * rows).order(ByteOrder.LITTLE_ENDIAN);
+      for (byte[] r : rowBytes) {
+        assertThat(r).as(name + " row bytes").hasSize(rb);
+        buf.put(r);
+      }
+      buf.flip();
+      QMatrix vector = new QMatrix("golden", type, buf, rows, cols, true);
+      QMatrix scalar = new QMatrix("golden", type, buf, rows, cols, false);
+      float[] got = new float[cols];
+      float[] decoded = new float[cols];
+      for (int r = 0; r < rows; r++) {
+        float[] ref = GgmlReferenceDecoder.decode(name, rowBytes.get(r), 0, cols);
+        // The reference decoder is itself checked against the row llama.cpp quantized: a coarse bound that no
+        // mis-decoded block (wrong scale, nibble or sign) stays under, plus the rounding of an F16 block scale in
+        // the subnormal range (step 2^-24, times a 6-bit sub-scale and code for the 256-blocks).
+        float amax = 0;
+        double err = 0;
+        for (int i = 0; i < cols; i++) {
+          amax = Math.max(amax, Math.abs(inputs.get(r)[i]));
+          err = Math.max(err, Math.abs(ref[i] - inputs.get(r)[i]));
+        }
+        assertThat(err).as(name + " reference decode of row " + r + " vs llama.cpp's input")
+            .isLessThanOrEqualTo(amax / 4.0 + (type.blockSize() == 256 ? 64 * 64 * 0x1p-24 : 128 * 0x1p-24));
+        scalar.row(r, got, 0);
+        vector.decodeRow(r, decoded);
+        double want = 0;
+        double scale = 0;
+        for (int i = 0; i < cols; i++) {
+          float tol = Math.abs(ref[i]) * 1e-6f + amax * 1e-7f;
+          assertThat(got[i]).as(name + " row(" + r + ")[" + i + "]").isCloseTo(ref[i], within(tol));
+          assertThat(decoded[i]).as(name + " decodeRow(" + r + ")[" + i + "]").isCloseTo(ref[i], within(tol));
+          want += (double) ref[i] * x[i];
+          scale += Math.abs((double) ref[i] * x[i]);
+        }
+        double tol = 1e-5 * scale + 1e-6;
+        assertThat((double) vector.dot(r, x, 0, scratch)).as(name + " vector dot row " + r)
+            .isCloseTo(want, within(tol));
+        assertThat((double) scalar.dot(r, x, 0, scratch)).as(name + " scalar dot row " + r)
+            .isCloseTo(want, within(tol));
+      }
+    }
+  }
 
   @ParameterizedTest
   @EnumSource(value = GgmlType.class, names = {"F32", "F16", "BF16", "Q8_0", "Q4_0", "Q4_1", "Q5_0", "Q5_1", "Q4_K",

@@ -12,7 +12,13 @@ cd "$(dirname "$0")/.."
 PTX_ARCH=compute_75
 SASS_ARCHS=(sm_75 sm_80 sm_90)
 
-mapfile -t sources < <(git ls-files '*.cu' 2>/dev/null || find . -name '*.cu' -not -path '*/target/*')
+# Tracked and not-yet-committed sources alike (a moved module is found before its commit); deleted ones are skipped.
+list_files() {
+  { git ls-files --cached --others --exclude-standard "$1" 2>/dev/null || find . -name "$1" -not -path '*/target/*'; } \
+    | while read -r f; do [ -f "$f" ] && printf '%s\n' "$f"; done | sort -u
+}
+
+mapfile -t sources < <(list_files '*.cu')
 if [ "${#sources[@]}" -eq 0 ]; then
   echo "no .cu sources"
   exit 0
@@ -48,7 +54,7 @@ failed=0
 echo "nvcc: $(nvcc --version | tail -n 1)"
 for src in "${sources[@]}"; do
   name=$(basename "$src" .cu)
-  mapfile -t shipped < <(git ls-files "*/$name.ptx" 2>/dev/null || find . -name "$name.ptx" -not -path '*/target/*')
+  mapfile -t shipped < <(list_files "*/$name.ptx")
   if [ "${#shipped[@]}" -ne 1 ]; then
     echo "ERROR: $src: expected exactly one shipped $name.ptx, found ${#shipped[@]}: ${shipped[*]:-none}" >&2
     failed=1

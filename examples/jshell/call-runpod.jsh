@@ -6,7 +6,7 @@
 import dev.securetag.core.*;
 import dev.securetag.gguf.*;
 import dev.securetag.runpod.*;
-import dev.securetag.runpod.testing.*;
+import dev.securetag.testing.*;
 import java.nio.file.*;
 
 var work = Path.of(System.getenv().getOrDefault("SECURETAG_WORK", "target/jshell-work"));

@@ -2,6 +2,7 @@
 //   jshell --class-path "$(cat examples/target/jshell-classpath.txt)" examples/jshell/finetune.jsh
 // Work directory: $SECURETAG_WORK (default target/jshell-work).
 import dev.securetag.core.*;
+import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.*;
 import java.nio.file.*;
 

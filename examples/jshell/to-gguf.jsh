@@ -7,7 +7,7 @@ import java.nio.file.*;
 var work = Path.of(System.getenv().getOrDefault("SECURETAG_WORK", "target/jshell-work"));
 var merged = work.resolve("merged-model");
 for (var type : new GgufOutType[] {GgufOutType.Q8_0, GgufOutType.Q4_K_M}) {
-  var r = GgufQuantizer.builder().model(merged).outType(type).threads(2).build().
+  var r = GgufQuantizer.builder().baseModel(merged).outType(type).threads(2).build().
       write(work.resolve("gguf/model-" + type.name().toLowerCase() + ".gguf"));
   System.out.println("wrote " + r.file().getFileName() + " with " + r.tensors().size() + " tensors");
 }

@@ -10,7 +10,6 @@ import dev.securetag.dataset.DatasetPipeline;
 import dev.securetag.dataset.JsonlWriter;
 import dev.securetag.dataset.Language;
 import dev.securetag.dataset.QaGenerator;
-import dev.securetag.gguf.GgufModel;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
 import dev.securetag.gguf.LocalLlmServer;
@@ -25,12 +24,12 @@ import dev.securetag.runpod.OllamaClient;
 import dev.securetag.runpod.OpenAiCompatibleClient;
 import dev.securetag.runpod.RunPodClient;
 import dev.securetag.runpod.RunPodLlmClient;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.OllamaForwardingHandler;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.OllamaForwardingHandler;
 import dev.securetag.train.LoraConfig;
 import dev.securetag.train.QloraTrainer;
 import dev.securetag.train.Scheduler;
-import dev.securetag.train.TinyLlamaFactory;
+import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.TrainingResult;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -283,15 +282,15 @@ public final class SecuretagPipeline {
 
       // 4. GGUF + Modelfile + worker assets
       Path ggufDir = options.out().resolve("gguf");
-      Path q8 = GgufQuantizer.builder().model(merged).outType(GgufOutType.Q8_0).threads(options.threads()).listener(bar)
+      Path q8 = GgufQuantizer.builder().baseModel(merged).outType(GgufOutType.Q8_0).threads(options.threads()).listener(bar)
           .name(MODEL_NAME).build().write(ggufDir.resolve(MODEL_NAME + "-q8_0.gguf")).file();
-      Path q4 = GgufQuantizer.builder().model(merged).outType(GgufOutType.Q4_K_M).threads(options.threads())
+      Path q4 = GgufQuantizer.builder().baseModel(merged).outType(GgufOutType.Q4_K_M).threads(options.threads())
           .listener(bar).name(MODEL_NAME).build().write(ggufDir.resolve(MODEL_NAME + "-q4_k_m.gguf")).file();
       Modelfile modelfile = modelfile(q4.getFileName().toString());
       modelfile.write(ggufDir.resolve("Modelfile"));
       // A complete docker build context: the GGUF linked beside the Dockerfile, the model created at build time.
       Path deploy = options.out().resolve("deploy/runpod");
-      DeploymentAssets.builder().modelName(MODEL_NAME).gguf(q4).modelfile(modelfile.render()).build().writeTo(deploy);
+      DeploymentAssets.builder().modelName(MODEL_NAME).ggufFile(q4).modelfile(modelfile.render()).build().writeTo(deploy);
       section("4. GGUF");
       out.println(q8 + "  " + size(q8));
       out.println(q4 + "  " + size(q4));

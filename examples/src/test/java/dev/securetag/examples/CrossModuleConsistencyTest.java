@@ -6,11 +6,11 @@ import dev.securetag.gguf.GgufModel;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
 import dev.securetag.gguf.GgufSession;
-import dev.securetag.train.Architecture;
+import dev.securetag.core.HfConfig.Architecture;
 import dev.securetag.train.LlamaModel;
 import dev.securetag.train.LoraConfig;
 import dev.securetag.train.ModelOptions;
-import dev.securetag.train.TinyLlamaFactory;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.SplittableRandom;
@@ -43,7 +43,7 @@ class CrossModuleConsistencyTest {
 
   @Test
   void runtimeTokenizerMatchesTrainingTokenizer() throws Exception {
-    Path gguf = GgufQuantizer.builder().model(base).outType(GgufOutType.F16).build().write(dir.resolve("tok-f16.gguf")).file();
+    Path gguf = GgufQuantizer.builder().baseModel(base).outType(GgufOutType.F16).build().write(dir.resolve("tok-f16.gguf")).file();
     try (LlamaModel djl = LlamaModel.load(base, ModelOptions.fullPrecision()); GgufModel rt = GgufModel.load(gguf)) {
       for (String text : TEXTS) {
         // LlamaModel.encode leaves BOS to the caller; the runtime's two-argument form does the same.
@@ -54,7 +54,7 @@ class CrossModuleConsistencyTest {
 
   @Test
   void ggufF16LogitsEqualDjlForwardOfBaseModel() throws Exception {
-    Path gguf = GgufQuantizer.builder().model(base).outType(GgufOutType.F16).build().write(dir.resolve("base-f16.gguf")).file();
+    Path gguf = GgufQuantizer.builder().baseModel(base).outType(GgufOutType.F16).build().write(dir.resolve("base-f16.gguf")).file();
     try (LlamaModel djl = LlamaModel.load(base, ModelOptions.fullPrecision()); GgufModel rt = GgufModel.load(gguf)) {
       assertLogitsClose(djl, rt, TEXTS.get(0));
     }
@@ -78,7 +78,7 @@ class CrossModuleConsistencyTest {
       djl.mergeAndSave(merged, dev.securetag.core.SafetensorsReader.DType.F32, Long.MAX_VALUE);
       int[] ids = djl.encode(TEXTS.get(1));
       float[] adapted = djl.logits(ids)[ids.length - 1];
-      Path gguf = GgufQuantizer.builder().model(merged).outType(GgufOutType.F16).build().write(dir.resolve("merged-f16.gguf")).file();
+      Path gguf = GgufQuantizer.builder().baseModel(merged).outType(GgufOutType.F16).build().write(dir.resolve("merged-f16.gguf")).file();
       try (GgufModel rt = GgufModel.load(gguf)) {
         GgufSession s = rt.newSession();
         float[] got = s.eval(ids);
@@ -99,8 +99,8 @@ class CrossModuleConsistencyTest {
   void ggufMixtralLogitsEqualDjlForward() throws Exception {
     Path mixtral = TinyLlamaFactory.builder().architecture(Architecture.MIXTRAL).experts(4, 2).intermediateSize(128)
         .seed(23).build().writeTo(dir.resolve("mixtral"));
-    Path f32 = GgufQuantizer.builder().model(mixtral).outType(GgufOutType.F32).build().write(dir.resolve("mixtral-f32.gguf")).file();
-    Path f16 = GgufQuantizer.builder().model(mixtral).outType(GgufOutType.F16).build().write(dir.resolve("mixtral-f16.gguf")).file();
+    Path f32 = GgufQuantizer.builder().baseModel(mixtral).outType(GgufOutType.F32).build().write(dir.resolve("mixtral-f32.gguf")).file();
+    Path f16 = GgufQuantizer.builder().baseModel(mixtral).outType(GgufOutType.F16).build().write(dir.resolve("mixtral-f16.gguf")).file();
     try (LlamaModel djl = LlamaModel.load(mixtral, ModelOptions.fullPrecision());
         GgufModel rt32 = GgufModel.load(f32);
         GgufModel rt16 = GgufModel.load(f16)) {

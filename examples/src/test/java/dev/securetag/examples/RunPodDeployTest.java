@@ -3,7 +3,7 @@ package dev.securetag.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.runpod.testing.FakeRunPodApi;
+import dev.securetag.testing.FakeRunPodApi;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

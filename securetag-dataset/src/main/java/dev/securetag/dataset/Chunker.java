@@ -55,7 +55,7 @@ public final class Chunker implements AutoCloseable {
       this.ownsCounter = true;
     }
     this.maxTokens = b.maxTokens;
-    this.engine = new ChunkingEngine(counter, b.maxTokens, b.overlapTokens, b.respectHeadings, b.contextInBudget,
+    this.engine = new ChunkingEngine(counter, b.maxTokens, b.effectiveOverlap(), b.respectHeadings, b.contextInBudget,
         b.language);
   }
 
@@ -178,10 +178,13 @@ public final class Chunker implements AutoCloseable {
       return this;
     }
 
+    /** The overlap to use: the one set, else the default for {@code maxTokens}; the builder is left as it was. */
+    private int effectiveOverlap() {
+      return overlapTokens >= 0 ? overlapTokens : Math.min(DEFAULT_OVERLAP_TOKENS, maxTokens / 4);
+    }
+
     public Chunker build() {
-      if (overlapTokens < 0) {
-        overlapTokens = Math.min(DEFAULT_OVERLAP_TOKENS, maxTokens / 4);
-      }
+      int overlapTokens = effectiveOverlap();
       if (maxTokens < MIN_MAX_TOKENS) {
         throw new IllegalArgumentException("maxTokens must be >= " + MIN_MAX_TOKENS + ", was " + maxTokens);
       }

@@ -7,12 +7,14 @@ import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.QaPair;
+import dev.securetag.core.RateLimiter;
 import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
 import dev.securetag.core.SecuretagException;
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.dataset.internal.Grounding;
 import dev.securetag.dataset.internal.PromptTemplates;
 import dev.securetag.dataset.internal.QaResponseParser;
-import dev.securetag.dataset.internal.RateLimiter;
 import dev.securetag.dataset.internal.RatingParser;
 import dev.securetag.dataset.internal.ReportBuilder;
 import dev.securetag.dataset.internal.ResponseCache;
@@ -28,10 +30,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -41,11 +40,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Generates question/answer pairs from chunks with an {@link LlmClient}: N requests in flight, an optional rate
- * limit, retries with exponential backoff and jitter on retriable failures (honouring Retry-After), a per-request
- * timeout, tolerant parsing of whatever JSON the model returns, grounding checks, an optional LLM judge (keep
- * ratings >= 7 at temperature 0.1, as synthetic-data-kit does), and a resumable cache: every completed call is
- * appended and fsynced to the cache file, keyed by chunk, template, model and parameters, so killing the JVM and
- * running again re-pays no completed call. Every dropped pair or response is counted by {@link DropReason}.
+ * limit (securetag-core's {@link RateLimiter}), retries of retriable failures, a per-request timeout, tolerant parsing
+ * of whatever JSON the model returns, grounding checks, an optional LLM judge (keep ratings >= 7 at temperature 0.1,
+ * as synthetic-data-kit does), and a resumable cache: every completed call is appended and fsynced to the cache file,
+ * keyed by chunk, template, model and parameters, so killing the JVM and running again re-pays no completed call.
+ * Every dropped pair or response is counted by {@link DropReason}.
+ *
+ * <p><b>Retries do not stack.</b> A client that retries by itself ({@link LlmClient#retryPolicy()} with more than one
+ * attempt: securetag's Ollama, OpenAI-compatible and RunPod clients) gets exactly one call per request from this
+ * generator, so a request costs at most the client's own attempts (3 for {@code OllamaClient}, 5 for
+ * {@code RunPodLlmClient} by default) rather than their product with ours. Only a client that makes one attempt per
+ * call (the local GGUF runtime, a hand-written client) is retried here, with {@link Builder#retryPolicy(RetryPolicy)}
+ * (4 attempts by default, 1 s doubling to 30 s, Retry-After honoured up to 5 min); a request then costs at most that
+ * many attempts. A call cut by {@code requestTimeout} counts as one failed attempt of this generator: for a retrying
+ * client it is not repeated, so give such clients a request timeout above their own deadline.
  *
  * <pre>{@code
  * try (QaGenerator gen = QaGenerator.builder().llm(client).pairsPerChunk(3).language(Language.AUTO)
@@ -58,15 +66,18 @@ import org.slf4j.LoggerFactory;
 public final class QaGenerator implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(QaGenerator.class);
   private static final String PHASE = "qa-generation";
+  /** Retries for clients that make one attempt per call: 3 retries (synthetic-data-kit's), 1 s doubling to 30 s. */
+  private static final RetryPolicy DEFAULT_RETRIES = RetryPolicy.builder().maxAttempts(4)
+      .initialBackoff(Duration.ofSeconds(1)).maxBackoff(Duration.ofSeconds(30)).jitter(0.5)
+      .maxRetryAfter(Duration.ofMinutes(5)).build();
 
   private final LlmClient llm;
   private final LlmClient judgeLlm;
   private final int pairsPerChunk;
   private final Language language;
   private final int concurrency;
-  private final int maxRetries;
-  private final Duration initialBackoff;
-  private final Duration maxBackoff;
+  private final RetryPolicy llmRetries;
+  private final RetryPolicy judgeRetries;
   private final Duration requestTimeout;
   private final Map<Language, String> templates;
   private final String systemPrompt;
@@ -91,9 +102,9 @@ public final class QaGenerator implements AutoCloseable {
     this.pairsPerChunk = b.pairsPerChunk;
     this.language = b.language;
     this.concurrency = b.concurrency;
-    this.maxRetries = b.maxRetries;
-    this.initialBackoff = b.initialBackoff;
-    this.maxBackoff = b.maxBackoff;
+    RetryPolicy policy = b.effectiveRetryPolicy();
+    this.llmRetries = retriesFor(llm, policy);
+    this.judgeRetries = retriesFor(judgeLlm, policy);
     this.requestTimeout = b.requestTimeout;
     this.templates = Map.copyOf(b.templates);
     this.systemPrompt = b.systemPrompt;
@@ -107,9 +118,28 @@ public final class QaGenerator implements AutoCloseable {
     this.judgeTemperature = b.judgeTemperature;
     this.judgeBatchSize = b.judgeBatchSize;
     this.listener = b.listener;
-    this.rateLimiter = new RateLimiter(b.requestsPerMinute);
+    this.rateLimiter = RateLimiter.perMinute(b.requestsPerMinute);
     this.cache = b.cache == null ? null : ResponseCache.open(b.cache);
-    this.callExecutor = Executors.newCachedThreadPool(daemon("securetag-llm-call"));
+    this.callExecutor = DaemonThreads.cachedPool("securetag-llm-call");
+  }
+
+  /** Our policy for a client that makes one attempt per call; none for a client that retries by itself. */
+  private static RetryPolicy retriesFor(LlmClient client, RetryPolicy ours) {
+    RetryPolicy theirs = client.retryPolicy();
+    if (theirs.maxAttempts() > 1) {
+      LOG.debug("{} retries by itself ({} attempts); QaGenerator adds none", client.modelName(), theirs.maxAttempts());
+      return RetryPolicy.none();
+    }
+    return ours;
+  }
+
+  /**
+   * The most attempts (HTTP requests, for an HTTP client) one generation request can cost: the client's own attempts
+   * when it retries by itself, else this generator's retry policy; never their product.
+   */
+  public int maxAttemptsPerRequest() {
+    // One of the two factors is always 1 (see retriesFor).
+    return llm.retryPolicy().maxAttempts() * llmRetries.maxAttempts();
   }
 
   public static Builder builder() {
@@ -128,7 +158,7 @@ public final class QaGenerator implements AutoCloseable {
     if (chunks.isEmpty()) {
       return new GenerationResult(List.of(), report.build());
     }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(concurrency, chunks.size()), daemon("securetag-qa"));
+    ExecutorService pool = DaemonThreads.fixedPool("securetag-qa", Math.min(concurrency, chunks.size()));
     AtomicInteger done = new AtomicInteger();
     List<QaPair> out = new ArrayList<>();
     try {
@@ -313,30 +343,20 @@ public final class QaGenerator implements AutoCloseable {
         return hit.get();
       }
     }
-    String text = callWithRetries(client, request, report);
+    String text = callWithRetries(client, client == llm ? llmRetries : judgeRetries, request, report);
     if (cache != null) {
       cache.put(key, text);
     }
     return text;
   }
 
-  private String callWithRetries(LlmClient client, LlmRequest request, ReportBuilder report)
+  private String callWithRetries(LlmClient client, RetryPolicy retries, LlmRequest request, ReportBuilder report)
       throws InterruptedException {
-    for (int attempt = 0; ; attempt++) {
+    return retries.execute(attempt -> {
       rateLimiter.acquire();
       report.llmCall();
-      try {
-        return callOnce(client, request).text();
-      } catch (RemoteServiceException e) {
-        if (!e.isRetriable() || attempt >= maxRetries) {
-          throw e;
-        }
-        long delay = backoffMillis(attempt, e.retryAfter().orElse(null));
-        LOG.debug("retriable LLM failure ({}), retry {} of {} in {} ms", e.kind(), attempt + 1, maxRetries, delay);
-        report.retry();
-        Thread.sleep(delay);
-      }
-    }
+      return callOnce(client, request).text();
+    }, (attempts, e, delay) -> report.retry());
   }
 
   /** One call bounded by the per-request timeout; a call that overruns is cancelled and reported as TIMEOUT. */
@@ -362,25 +382,6 @@ public final class QaGenerator implements AutoCloseable {
     }
   }
 
-  /** Exponential backoff with "equal jitter"; a server's Retry-After wins when it asks for longer. */
-  private long backoffMillis(int attempt, Duration retryAfter) {
-    long cap = maxBackoff.toMillis();
-    long base = Math.min(cap, initialBackoff.toMillis() << Math.min(attempt, 20));
-    long delay = base / 2 + ThreadLocalRandom.current().nextLong(base / 2 + 1);
-    if (retryAfter != null) {
-      delay = Math.max(delay, Math.min(retryAfter.toMillis(), Math.max(cap, 1000L) * 10));
-    }
-    return delay;
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicInteger n = new AtomicInteger();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-  }
 
   private void checkOpen() {
     if (closed.get()) {
@@ -413,9 +414,10 @@ public final class QaGenerator implements AutoCloseable {
     private Language language = Language.AUTO;
     private int concurrency = 4;
     private int requestsPerMinute;
-    private int maxRetries = 3;
-    private Duration initialBackoff = Duration.ofSeconds(1);
-    private Duration maxBackoff = Duration.ofSeconds(30);
+    private RetryPolicy retryPolicy = DEFAULT_RETRIES;
+    private Integer maxRetries;
+    private Duration initialBackoff;
+    private Duration maxBackoff;
     private Duration requestTimeout = Duration.ofSeconds(120);
     private Path cache;
     private final Map<Language, String> templates = new LinkedHashMap<>();
@@ -463,17 +465,50 @@ public final class QaGenerator implements AutoCloseable {
       return this;
     }
 
-    /** Retries after a retriable failure (default 3, synthetic-data-kit's). */
+    /**
+     * How requests to a client that does not retry by itself are retried (default: 4 attempts, i.e. 3 retries as
+     * synthetic-data-kit makes, 1 s doubling to 30 s with ±50 % jitter, Retry-After honoured up to 5 min). Clients that
+     * retry by themselves ({@link LlmClient#retryPolicy()}) get no extra attempts whatever this says: see the class
+     * documentation.
+     */
+    public Builder retryPolicy(RetryPolicy retryPolicy) {
+      this.retryPolicy = retryPolicy;
+      return this;
+    }
+
+    /**
+     * Retries after a retriable failure.
+     *
+     * @deprecated use {@link #retryPolicy(RetryPolicy)}; {@code maxRetries(n)} is {@code maxAttempts(n + 1)}
+     */
+    @Deprecated
     public Builder maxRetries(int maxRetries) {
       this.maxRetries = maxRetries;
       return this;
     }
 
-    /** First backoff delay, doubled per retry up to {@code max}, with jitter (default 1 s and 30 s). */
+    /**
+     * First backoff delay, doubled per retry up to {@code max}, with jitter.
+     *
+     * @deprecated use {@link #retryPolicy(RetryPolicy)} with {@code initialBackoff} and {@code maxBackoff}
+     */
+    @Deprecated
     public Builder backoff(Duration initial, Duration max) {
       this.initialBackoff = initial;
       this.maxBackoff = max;
       return this;
+    }
+
+    /** The policy with the deprecated setters applied on top; computed, the builder's fields stay as they are. */
+    private RetryPolicy effectiveRetryPolicy() {
+      RetryPolicy.Builder p = RetryPolicy.builder().from(retryPolicy);
+      if (maxRetries != null) {
+        p.maxAttempts(maxRetries + 1);
+      }
+      if (initialBackoff != null) {
+        p.initialBackoff(initialBackoff).maxBackoff(maxBackoff);
+      }
+      return p.build();
     }
 
     /** Longest wait for one response before it counts as a (retriable) timeout (default 120 s). */
@@ -501,9 +536,6 @@ public final class QaGenerator implements AutoCloseable {
 
     /** The template for one language ({@link Language#EN} or {@link Language#ES}). */
     public Builder promptTemplate(Language lang, String template) {
-      if (lang == Language.AUTO) {
-        throw new IllegalArgumentException("a template is for EN or ES, not AUTO");
-      }
       templates.put(lang, template);
       return this;
     }
@@ -576,19 +608,30 @@ public final class QaGenerator implements AutoCloseable {
       if (llm == null) {
         throw new IllegalStateException("QaGenerator needs an llm");
       }
-      if (pairsPerChunk < 1 || concurrency < 1 || maxRetries < 0 || judgeBatchSize < 1 || maxTokens < 1) {
-        throw new IllegalArgumentException("pairsPerChunk, concurrency, judgeBatchSize and maxTokens must be >= 1,"
-            + " maxRetries >= 0");
+      if (pairsPerChunk < 1 || concurrency < 1 || judgeBatchSize < 1 || maxTokens < 1) {
+        throw new IllegalArgumentException("pairsPerChunk, concurrency, judgeBatchSize and maxTokens must be >= 1");
       }
-      if (requestTimeout.isNegative() || requestTimeout.isZero() || initialBackoff.isNegative()
-          || maxBackoff.compareTo(initialBackoff) < 0) {
-        throw new IllegalArgumentException("requestTimeout must be > 0 and 0 <= initial backoff <= max backoff");
+      if (retryPolicy == null) {
+        throw new IllegalArgumentException("QaGenerator.retryPolicy must not be null");
+      }
+      if (maxRetries != null && maxRetries < 0) {
+        throw new IllegalArgumentException("QaGenerator.maxRetries must be >= 0, was " + maxRetries);
+      }
+      if (initialBackoff != null && (maxBackoff == null || initialBackoff.isNegative()
+          || maxBackoff.compareTo(initialBackoff) < 0)) {
+        throw new IllegalArgumentException("QaGenerator.backoff needs 0 <= initial <= max");
+      }
+      if (requestTimeout == null || requestTimeout.isNegative() || requestTimeout.isZero()) {
+        throw new IllegalArgumentException("QaGenerator.requestTimeout must be > 0");
       }
       if (!(groundingThreshold >= 0 && groundingThreshold <= 1)) {
         throw new IllegalArgumentException("groundingThreshold must be in [0, 1]");
       }
       if (!(judgeThreshold >= 1 && judgeThreshold <= 10)) {
         throw new IllegalArgumentException("judgeThreshold must be in [1, 10]");
+      }
+      if (templates.containsKey(Language.AUTO) || templates.containsKey(null)) {
+        throw new IllegalArgumentException("QaGenerator.promptTemplate: a template is for EN or ES, not AUTO");
       }
       for (Map.Entry<Language, String> t : templates.entrySet()) {
         if (t.getValue() == null || !t.getValue().contains("{{text}}")) {

@@ -9,6 +9,7 @@ import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.QaPair;
+import dev.securetag.core.RetryPolicy;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -46,8 +47,13 @@ class QaGeneratorTest {
   }
 
   private QaGenerator.Builder gen() {
-    return QaGenerator.builder().llm(client(false)).backoff(Duration.ofMillis(5), Duration.ofMillis(40))
-        .requestTimeout(Duration.ofSeconds(10));
+    return QaGenerator.builder().llm(client(false)).retryPolicy(retries(3)).requestTimeout(Duration.ofSeconds(10));
+  }
+
+  /** The generator's default retry count with millisecond backoffs (the test client does not retry by itself). */
+  private static RetryPolicy retries(int retries) {
+    return RetryPolicy.builder().maxAttempts(retries + 1).initialBackoff(Duration.ofMillis(5))
+        .maxBackoff(Duration.ofMillis(40)).build();
   }
 
   @Test
@@ -94,7 +100,7 @@ class QaGeneratorTest {
   @Test
   void retriesServerErrorsWithBackoffThenSucceeds() {
     server.setDispatcher(FakeOllama.good(0).script(0, FakeOllama.status(500), FakeOllama.status(503)));
-    try (QaGenerator g = gen().maxRetries(3).build()) {
+    try (QaGenerator g = gen().retryPolicy(retries(3)).build()) {
       GenerationResult r = g.generate(List.of(TestChunks.english(0)));
       assertThat(r.pairs()).hasSize(2);
       assertThat(r.report().retries()).isEqualTo(2);
@@ -121,7 +127,7 @@ class QaGeneratorTest {
     server.setDispatcher(FakeOllama.good(0)
         .script(0, FakeOllama.status(400))
         .script(1, FakeOllama.status(500), FakeOllama.status(500), FakeOllama.status(502)));
-    try (QaGenerator g = gen().maxRetries(2).build()) {
+    try (QaGenerator g = gen().retryPolicy(retries(2)).build()) {
       GenerationResult r = g.generate(TestChunks.english(0, 3));
       assertThat(r.pairs()).hasSize(2);
       assertThat(r.report().dropped(DropReason.REQUEST_FAILED)).isEqualTo(2);

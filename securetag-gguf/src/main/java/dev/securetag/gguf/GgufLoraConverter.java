@@ -77,9 +77,6 @@ public final class GgufLoraConverter {
 
     /** Tensor type: F32, F16 (default), BF16 or Q8_0 (Q8_0 falls back to F16 for rows not a multiple of 32). */
     public Builder outType(GgmlType type) {
-      if (type != GgmlType.F32 && type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.Q8_0) {
-        throw new IllegalArgumentException("adapter type must be F32, F16, BF16 or Q8_0, got " + type);
-      }
       this.outType = type;
       return this;
     }
@@ -96,9 +93,18 @@ public final class GgufLoraConverter {
       return this;
     }
 
+    /**
+     * Checks the settings and builds the converter.
+     *
+     * @throws IllegalArgumentException for an output type adapters cannot have
+     * @throws IllegalStateException when the adapter directory is missing
+     */
     public GgufLoraConverter build() {
+      if (outType != GgmlType.F32 && outType != GgmlType.F16 && outType != GgmlType.BF16 && outType != GgmlType.Q8_0) {
+        throw new IllegalArgumentException("GgufLoraConverter.outType must be F32, F16, BF16 or Q8_0, got " + outType);
+      }
       if (adapter == null) {
-        throw new IllegalStateException("adapter(dir) is required");
+        throw new IllegalStateException("GgufLoraConverter.adapter(dir) is required");
       }
       return new GgufLoraConverter(this);
     }

@@ -30,7 +30,7 @@ import org.slf4j.LoggerFactory;
  *
  * <pre>{@code
  * GgufQuantizer.builder()
- *     .model(Path.of("merged-model"))
+ *     .baseModel(Path.of("merged-model"))
  *     .outType(GgufOutType.Q4_K_M)
  *     .threads(4)
  *     .listener(ConsoleProgressBar.create())
@@ -56,18 +56,20 @@ public final class GgufQuantizer {
     this.model = b.model;
     this.outType = b.outType;
     this.threads = b.threads;
-    this.listener = b.listener;
+    this.listener = b.listener == null ? ProgressListener.NONE : b.listener;
     this.name = b.name;
     this.intermediate = b.intermediate;
     this.adapter = b.adapter;
   }
 
-  /** A new builder; {@link Builder#model} is required. */
+  /** A new builder; {@link Builder#baseModel} is required. */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** Fluent configuration of a {@link GgufQuantizer}. */
+  /**
+   * Fluent configuration of a {@link GgufQuantizer}: setters record values, {@link #build()} checks them.
+   */
   public static final class Builder {
     private Path model;
     private GgufOutType outType = GgufOutType.F16;
@@ -79,10 +81,20 @@ public final class GgufQuantizer {
 
     private Builder() {}
 
-    /** The Hugging Face checkpoint directory (config.json, safetensors, tokenizer files). */
-    public Builder model(Path dir) {
+    /** The Hugging Face checkpoint directory to convert (config.json, safetensors, tokenizer files); required. */
+    public Builder baseModel(Path dir) {
       this.model = dir;
       return this;
+    }
+
+    /**
+     * Old name of {@link #baseModel(Path)}.
+     *
+     * @deprecated the checkpoint directory is {@code baseModel} on every securetag builder
+     */
+    @Deprecated
+    public Builder model(Path dir) {
+      return baseModel(dir);
     }
 
     /** Output type; default F16. */
@@ -91,18 +103,15 @@ public final class GgufQuantizer {
       return this;
     }
 
-    /** Worker threads for quantizing rows; default: available processors. */
+    /** Worker threads for quantizing rows (at least 1); default: available processors. */
     public Builder threads(int n) {
-      if (n < 1) {
-        throw new IllegalArgumentException("threads must be >= 1, got " + n);
-      }
       this.threads = n;
       return this;
     }
 
     /** Progress receiver (phase {@code "convert"}, unit weights). */
     public Builder listener(ProgressListener listener) {
-      this.listener = listener == null ? ProgressListener.NONE : listener;
+      this.listener = listener;
       return this;
     }
 
@@ -117,28 +126,47 @@ public final class GgufQuantizer {
      * F32 to quantize the checkpoint values directly).
      */
     public Builder intermediate(GgmlType type) {
-      if (type != GgmlType.F16 && type != GgmlType.BF16 && type != GgmlType.F32) {
-        throw new IllegalArgumentException("intermediate type must be F16, BF16 or F32, got " + type);
-      }
       this.intermediate = type;
       return this;
     }
 
     /** A PEFT LoRA adapter directory to merge into the weights while converting (one output file). */
-    public Builder mergeAdapter(Path peftDir) {
+    public Builder adapter(Path peftDir) {
       this.adapter = peftDir;
       return this;
     }
 
+    /**
+     * Old name of {@link #adapter(Path)}.
+     *
+     * @deprecated the PEFT adapter directory is {@code adapter} on every securetag builder
+     */
+    @Deprecated
+    public Builder mergeAdapter(Path peftDir) {
+      return adapter(peftDir);
+    }
+
+    /**
+     * Checks the settings and builds the converter.
+     *
+     * @throws IllegalArgumentException naming a setting out of range, or a base model that is not a directory
+     * @throws IllegalStateException when the base model or the output type is missing
+     */
     public GgufQuantizer build() {
+      if (threads < 1) {
+        throw new IllegalArgumentException("GgufQuantizer.threads must be >= 1, got " + threads);
+      }
+      if (intermediate != GgmlType.F16 && intermediate != GgmlType.BF16 && intermediate != GgmlType.F32) {
+        throw new IllegalArgumentException("GgufQuantizer.intermediate must be F16, BF16 or F32, got " + intermediate);
+      }
       if (model == null) {
-        throw new IllegalStateException("model(dir) is required");
+        throw new IllegalStateException("GgufQuantizer.baseModel(dir) is required");
       }
       if (outType == null) {
-        throw new IllegalStateException("outType must not be null");
+        throw new IllegalStateException("GgufQuantizer.outType must not be null");
       }
       if (!Files.isDirectory(model)) {
-        throw new IllegalArgumentException("model must be a checkpoint directory: " + model);
+        throw new IllegalArgumentException("GgufQuantizer.baseModel must be a checkpoint directory: " + model);
       }
       return new GgufQuantizer(this);
     }
@@ -223,9 +251,7 @@ public final class GgufQuantizer {
     kv.put("llama.feed_forward_length", GgufValue.uint32(hf.nFf));
     kv.put("llama.attention.head_count", GgufValue.uint32(hf.nHead));
     kv.put("llama.attention.head_count_kv", GgufValue.uint32(hf.nHeadKv));
-    if (hf.ropeTheta != null) {
-      kv.put("llama.rope.freq_base", GgufValue.float32(hf.ropeTheta));
-    }
+    kv.put("llama.rope.freq_base", GgufValue.float32(hf.ropeTheta));
     kv.put("llama.attention.layer_norm_rms_epsilon", GgufValue.float32(hf.rmsEps));
     if (hf.nExpert > 0) {
       kv.put("llama.expert_count", GgufValue.uint32(hf.nExpert));
@@ -238,18 +264,17 @@ public final class GgufQuantizer {
       kv.put("llama.attention.value_length", GgufValue.uint32(hf.headDim));
     }
     kv.put("general.file_type", GgufValue.uint32(outType.isQuantized() ? 1 : outType.fileType()));
-    kv.put("llama.vocab_size", GgufValue.uint32(hf.vocabSize > 0 ? hf.vocabSize : tok.tokenCount()));
+    kv.put("llama.vocab_size", GgufValue.uint32(hf.vocabSize));
     kv.put("llama.rope.dimension_count", GgufValue.uint32(hf.ropeDim()));
-    var rs = hf.config.path("rope_scaling");
-    String ropeType = rs.path("rope_type").asText(rs.path("type").asText(""));
-    if ((ropeType.equals("linear") || ropeType.equals("yarn")) && rs.has("factor")) {
-      kv.put("llama.rope.scaling.type", GgufValue.string(ropeType));
-      kv.put("llama.rope.scaling.factor", GgufValue.float32((float) rs.get("factor").asDouble()));
-      if (ropeType.equals("yarn") && rs.has("original_max_position_embeddings")) {
-        kv.put("llama.rope.scaling.original_context_length",
-            GgufValue.uint32(rs.get("original_max_position_embeddings").asLong()));
+    hf.config.ropeScaling().ifPresent(rs -> {
+      if (rs.type().equals("linear") || rs.type().equals("yarn")) {
+        kv.put("llama.rope.scaling.type", GgufValue.string(rs.type()));
+        kv.put("llama.rope.scaling.factor", GgufValue.float32((float) rs.factor()));
+        if (rs.type().equals("yarn")) {
+          kv.put("llama.rope.scaling.original_context_length", GgufValue.uint32(rs.originalMaxPositionEmbeddings()));
+        }
       }
-    }
+    });
     kv.put("general.quantization_version", GgufValue.uint32(2));
     kv.putAll(tok.kvs());
     if (outType.isQuantized()) {

@@ -20,7 +20,7 @@ import java.util.stream.Stream;
  * Merges a PEFT LoRA adapter into its base checkpoint and writes a new Hugging Face directory (config, tokenizer
  * files copied; one {@code model.safetensors} in the base dtypes): W' = W + (lora_alpha / r) * B * A for every
  * adapted weight. Use it when one self-contained file is wanted instead of an Ollama {@code ADAPTER};
- * {@link GgufQuantizer.Builder#mergeAdapter} does the same merge while converting, without the intermediate copy.
+ * {@link GgufQuantizer.Builder#adapter} does the same merge while converting, without the intermediate copy.
  *
  * <pre>{@code
  * PeftMerger.builder().baseModel(base).adapter(lora).build().write(Path.of("merged"));

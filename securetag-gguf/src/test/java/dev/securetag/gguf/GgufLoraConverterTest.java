@@ -52,7 +52,7 @@ class GgufLoraConverterTest {
     assertThatThrownBy(() -> GgufLoraConverter.builder().adapter(dir).build().write(tmp.resolve("x.gguf")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("base_model_name_or_path");
     assertThatThrownBy(() -> GgufLoraConverter.builder().build()).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> GgufLoraConverter.builder().outType(GgmlType.Q4_K))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> GgufLoraConverter.builder().adapter(dir).outType(GgmlType.Q4_K).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outType");
   }
 }

@@ -34,7 +34,7 @@ class GgufQuantizerModelsTest {
     Path dir = tmp.resolve("tiny-mixtral");
     Map<String, float[]> hf = TinyCheckpoints.write(dir, s, SafetensorsReader.DType.F32, 1);
     Path f16 = tmp.resolve("m-f16.gguf");
-    GgufQuantizer.builder().model(dir).outType(GgufOutType.F16).threads(2).build().write(f16);
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.F16).threads(2).build().write(f16);
     try (GgufReader r = GgufReader.open(f16)) {
       assertThat(r.get("llama.expert_count").orElseThrow()).isEqualTo(GgufValue.uint32(8));
       assertThat(r.get("llama.expert_used_count").orElseThrow()).isEqualTo(GgufValue.uint32(2));
@@ -65,7 +65,7 @@ class GgufQuantizerModelsTest {
       assertThat(q[ggufRow * 256 + 7]).isEqualTo(Half.f16ToFloat(Half.floatToF16(hq[hfRow * 256 + 7])));
     }
     Path q4 = tmp.resolve("m-q4km.gguf");
-    GgufQuantizer.builder().model(dir).outType(GgufOutType.Q4_K_M).threads(2).build().write(q4);
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.Q4_K_M).threads(2).build().write(q4);
     Map<String, GgmlType> t = types(q4);
     assertThat(t).containsEntry("output.weight", GgmlType.Q6_K)
         .containsEntry("token_embd.weight", GgmlType.Q4_K)
@@ -95,7 +95,7 @@ class GgufQuantizerModelsTest {
     Path dir = tmp.resolve("odd");
     TinyCheckpoints.write(dir, s, SafetensorsReader.DType.F32, 2);
     Path out = tmp.resolve("odd-q4km.gguf");
-    GgufQuantizer.Result res = GgufQuantizer.builder().model(dir).outType(GgufOutType.Q4_K_M).threads(2).build()
+    GgufQuantizer.Result res = GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.Q4_K_M).threads(2).build()
         .write(out);
     Map<String, GgmlType> t = types(out);
     assertThat(t).containsEntry("output.weight", GgmlType.Q8_0)
@@ -114,7 +114,7 @@ class GgufQuantizerModelsTest {
       assertThat(r.tensor("blk.1.ffn_down.weight").orElseThrow().ne()).containsExactly(864, 320);
     }
     Path q5 = tmp.resolve("odd-q5km.gguf");
-    GgufQuantizer.builder().model(dir).outType(GgufOutType.Q5_K_M).threads(1).build().write(q5);
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.Q5_K_M).threads(1).build().write(q5);
     assertThat(types(q5)).containsEntry("blk.0.attn_q.weight", GgmlType.Q5_1)
         .containsEntry("blk.1.ffn_down.weight", GgmlType.Q8_0);
   }
@@ -126,7 +126,7 @@ class GgufQuantizerModelsTest {
     Map<String, float[]> hf = TinyCheckpoints.write(dir, s, SafetensorsReader.DType.BF16, 3);
     for (GgufOutType type : GgufOutType.values()) {
       Path out = tmp.resolve(type + ".gguf");
-      GgufQuantizer.builder().model(dir).outType(type).threads(2).build().write(out);
+      GgufQuantizer.builder().baseModel(dir).outType(type).threads(2).build().write(out);
       try (GgufReader r = GgufReader.open(out)) {
         assertThat(r.get("general.file_type").orElseThrow().asLong()).isEqualTo(type.fileType());
         float[] up = r.readFloats("blk.0.ffn_up.weight");
@@ -162,7 +162,7 @@ class GgufQuantizerModelsTest {
     });
     w.write(dir.resolve("model.safetensors"));
     Path out = tmp.resolve("nan.gguf");
-    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).outType(GgufOutType.Q8_0).build().write(out))
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.Q8_0).build().write(out))
         .isInstanceOf(InvalidInputException.class)
         .hasMessageContaining("model.layers.0.self_attn.v_proj.weight")
         .hasMessageContaining("row 1, column 6")
@@ -191,7 +191,7 @@ class GgufQuantizerModelsTest {
     w.addF32("model.layers.0.self_attn.k_proj.bias", new long[] {32}, kb);
     w.write(dir.resolve("model.safetensors"));
     Path out = tmp.resolve("bias.gguf");
-    GgufQuantizer.builder().model(dir).outType(GgufOutType.F16).build().write(out);
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.F16).build().write(out);
     try (GgufReader r = GgufReader.open(out)) {
       float[] q = r.readFloats("blk.0.attn_q.bias");
       float[] k = r.readFloats("blk.0.attn_k.bias");
@@ -245,7 +245,7 @@ class GgufQuantizerModelsTest {
     Files.writeString(dir.resolve("tokenizer_config.json"), "{\"bos_token\": \"<|begin_of_text|>\","
         + "\"eos_token\": \"<|eot_id|>\", \"chat_template\": \"{{ bos_token }}\"}");
     Path out = tmp.resolve("l3.gguf");
-    GgufQuantizer.builder().model(dir).outType(GgufOutType.F16).build().write(out);
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.F16).build().write(out);
     try (GgufReader r = GgufReader.open(out)) {
       assertThat(r.get("tokenizer.ggml.model").orElseThrow().asString()).isEqualTo("gpt2");
       assertThat(r.get("tokenizer.ggml.pre").orElseThrow().asString()).isEqualTo("llama-bpe");
@@ -267,7 +267,7 @@ class GgufQuantizerModelsTest {
     Path dir = tmp.resolve("spm");
     TinyCheckpoints.write(dir, new TinyCheckpoints.Shape(64, 1, 4, 4, 128, 0, 512), SafetensorsReader.DType.F32, 6);
     Files.delete(dir.resolve("tokenizer.model"));
-    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).build().write(tmp.resolve("x.gguf")))
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(dir).build().write(tmp.resolve("x.gguf")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("tokenizer.model");
   }
 
@@ -278,11 +278,11 @@ class GgufQuantizerModelsTest {
     Path st = dir.resolve("model.safetensors");
     byte[] b = Files.readAllBytes(st);
     Files.write(st, java.util.Arrays.copyOf(b, b.length - 100));
-    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).build().write(tmp.resolve("x.gguf")))
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(dir).build().write(tmp.resolve("x.gguf")))
         .isInstanceOf(InvalidInputException.class).hasMessageContaining("model.safetensors");
     b[10] = '#';
     Files.write(st, b);
-    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).build().write(tmp.resolve("x.gguf")))
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(dir).build().write(tmp.resolve("x.gguf")))
         .isInstanceOf(InvalidInputException.class);
   }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Hashing;
+import dev.securetag.core.HfConfig;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
@@ -32,7 +33,7 @@ class GgufQuantizerTest {
 
   private Path convert(GgufOutType type, int threads) {
     Path out = tmp.resolve(type + ".gguf");
-    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(type).threads(threads).build()
+    GgufQuantizer.builder().baseModel(TestResources.path("tiny-llama/hf")).outType(type).threads(threads).build()
         .write(out);
     return out;
   }
@@ -151,7 +152,7 @@ class GgufQuantizerTest {
       weights = st.tensors().stream().mapToLong(SafetensorsReader.TensorInfo::numel).sum();
     }
     List<ProgressListener.Progress> seen = new CopyOnWriteArrayList<>();
-    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(GgufOutType.Q6_K).threads(2)
+    GgufQuantizer.builder().baseModel(TestResources.path("tiny-llama/hf")).outType(GgufOutType.Q6_K).threads(2)
         .listener(seen::add).build().write(tmp.resolve("q6.gguf"));
     assertThat(seen).isNotEmpty();
     ProgressListener.Progress last = seen.get(seen.size() - 1);
@@ -159,21 +160,77 @@ class GgufQuantizerTest {
   }
 
   @Test
-  void rejectsMissingConfigFields() throws IOException {
+  void rejectsMissingConfigFieldsNamingFileAndField() throws IOException {
     Path dir = TestResources.copyDir("tiny-llama/hf", tmp.resolve("hf"));
-    String cfg = Files.readString(dir.resolve("config.json")).replace("\"rms_norm_eps\"", "\"x_rms\"");
+    String cfg = Files.readString(dir.resolve("config.json")).replace("\"hidden_size\"", "\"x_hidden\"");
     Files.writeString(dir.resolve("config.json"), cfg);
-    assertThatThrownBy(() -> GgufQuantizer.builder().model(dir).build().write(tmp.resolve("x.gguf")))
-        .isInstanceOf(InvalidInputException.class).hasMessageContaining("rms_norm_eps");
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(dir).build().write(tmp.resolve("x.gguf")))
+        .isInstanceOf(InvalidInputException.class).hasMessageContaining(dir.resolve("config.json") + ": hidden_size");
     assertThat(tmp.resolve("x.gguf")).doesNotExist();
   }
 
+  /**
+   * The converter reads config.json with the trainer's parser (securetag-core's HfConfig): a missing rms_norm_eps is
+   * the family's transformers default, which the trainer computes with, and the GGUF states it for the runtime.
+   */
   @Test
-  void rejectsMisuseOfTheBuilder() {
-    assertThatThrownBy(() -> GgufQuantizer.builder().build()).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> GgufQuantizer.builder().threads(0)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> GgufQuantizer.builder().intermediate(GgmlType.Q8_0))
-        .isInstanceOf(IllegalArgumentException.class);
+  void missingRmsNormEpsIsTheDefaultTheTrainerUses() throws IOException {
+    Path dir = TestResources.copyDir("tiny-llama/hf", tmp.resolve("hf"));
+    JsonNode original = Json.readTree(Files.readString(dir.resolve("config.json")), "config.json");
+    ((com.fasterxml.jackson.databind.node.ObjectNode) original).remove("rms_norm_eps");
+    Files.writeString(dir.resolve("config.json"), Json.write(original));
+    HfConfig shared = HfConfig.load(dir);
+    assertThat(shared.rmsNormEps()).isEqualTo(shared.architecture().defaultRmsNormEps());
+    Path out = tmp.resolve("eps.gguf");
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.F32).threads(2).build().write(out);
+    try (GgufReader r = GgufReader.open(out)) {
+      assertThat(r.get("llama.attention.layer_norm_rms_epsilon").orElseThrow())
+          .isEqualTo(GgufValue.float32((float) shared.rmsNormEps()));
+    }
+  }
+
+  /** transformers v5 writes {@code rope_parameters.rope_theta}; the trainer read it, and now the converter does. */
+  @Test
+  void readsTransformersV5RopeParameters() throws IOException {
+    Path dir = TestResources.copyDir("tiny-llama/hf", tmp.resolve("hf"));
+    var cfg = (com.fasterxml.jackson.databind.node.ObjectNode) Json.readTree(
+        Files.readString(dir.resolve("config.json")), "config.json");
+    cfg.remove("rope_theta");
+    cfg.remove("rope_scaling");
+    cfg.putObject("rope_parameters").put("rope_theta", 500000.0).put("rope_type", "default");
+    Files.writeString(dir.resolve("config.json"), Json.write(cfg));
+    assertThat(HfConfig.load(dir).ropeTheta()).isEqualTo(500000.0);
+    Path out = tmp.resolve("v5.gguf");
+    GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.F32).threads(2).build().write(out);
+    try (GgufReader r = GgufReader.open(out)) {
+      assertThat(r.get("llama.rope.freq_base").orElseThrow()).isEqualTo(GgufValue.float32(500000f));
+      assertThat(r.get("llama.rope.scaling.type")).isEmpty();
+    }
+  }
+
+  @Test
+  void rejectsMisuseOfTheBuilderInBuild() {
+    assertThatThrownBy(() -> GgufQuantizer.builder().build()).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("baseModel");
+    Path hf = TestResources.path("tiny-llama/hf");
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(hf).threads(0).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("threads");
+    assertThatThrownBy(() -> GgufQuantizer.builder().baseModel(hf).intermediate(GgmlType.Q8_0).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("intermediate");
+  }
+
+  @Test
+  @SuppressWarnings("deprecation")
+  void oldBuilderNamesStillConfigureTheSameConversion() throws IOException {
+    Path viaOld = tmp.resolve("old.gguf");
+    Path viaNew = tmp.resolve("new.gguf");
+    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf"))
+        .mergeAdapter(TestResources.path("tiny-llama/hf-lora")).outType(GgufOutType.F32).name("x").threads(2).build()
+        .write(viaOld);
+    GgufQuantizer.builder().baseModel(TestResources.path("tiny-llama/hf"))
+        .adapter(TestResources.path("tiny-llama/hf-lora")).outType(GgufOutType.F32).name("x").threads(2).build()
+        .write(viaNew);
+    assertThat(Files.readAllBytes(viaOld)).isEqualTo(Files.readAllBytes(viaNew));
   }
 
   @Test

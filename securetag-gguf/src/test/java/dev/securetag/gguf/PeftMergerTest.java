@@ -77,13 +77,13 @@ class PeftMergerTest {
   @Test
   void mergingWhileConvertingMatchesLlamaCppsAdapterMath() {
     Path out = tmp.resolve("merged-f32.gguf");
-    GgufQuantizer.builder().model(TestResources.path("tiny-llama/hf")).outType(GgufOutType.F32)
-        .mergeAdapter(TestResources.path("tiny-llama/hf-lora")).build().write(out);
+    GgufQuantizer.builder().baseModel(TestResources.path("tiny-llama/hf")).outType(GgufOutType.F32)
+        .adapter(TestResources.path("tiny-llama/hf-lora")).build().write(out);
     Path viaMerger = tmp.resolve("m");
     PeftMerger.builder().baseModel(TestResources.path("tiny-llama/hf"))
         .adapter(TestResources.path("tiny-llama/hf-lora")).build().write(viaMerger);
     Path out2 = tmp.resolve("m-f32.gguf");
-    GgufQuantizer.builder().model(viaMerger).outType(GgufOutType.F32).name("Hf").build().write(out2);
+    GgufQuantizer.builder().baseModel(viaMerger).outType(GgufOutType.F32).name("Hf").build().write(out2);
     try (GgufReader r = GgufReader.open(out);
         GgufReader r2 = GgufReader.open(out2);
         GgufReader base = GgufReader.open(TestResources.path("tiny-llama/expected/model-f16.gguf"));

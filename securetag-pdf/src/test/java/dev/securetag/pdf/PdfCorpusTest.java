@@ -212,4 +212,14 @@ class PdfCorpusTest {
       assertThatThrownBy(c::report).isInstanceOf(IllegalStateException.class);
     }
   }
+
+  @Test
+  void validatesScriptLanguagesAndShowsThemInToString() {
+    assertThatThrownBy(() -> PdfCorpus.builder().scriptLanguages(Map.of(Character.UnicodeScript.CYRILLIC, "ru;rm")))
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("CYRILLIC").hasMessageContaining("ru;rm");
+    try (PdfCorpus c = PdfCorpus.builder().scriptLanguages(Map.of(Character.UnicodeScript.HAN, "chi_sim+eng"))
+        .build()) {
+      assertThat(c.toString()).contains("scriptLanguages={HAN=[chi_sim, eng]}");
+    }
+  }
 }

@@ -1,14 +1,27 @@
 package dev.securetag.runpod;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.databind.node.TextNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.ollama.OllamaChatRequest;
+import dev.securetag.core.ollama.OllamaChunk;
+import dev.securetag.core.ollama.OllamaGenerateRequest;
+import dev.securetag.core.ollama.OllamaMessage;
+import dev.securetag.core.ollama.OllamaModelInfo;
+import dev.securetag.core.ollama.OllamaShowRequest;
+import dev.securetag.core.ollama.OllamaShowResponse;
+import dev.securetag.core.ollama.OllamaTags;
+import dev.securetag.core.ollama.OllamaVersion;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.OutputText;
@@ -52,6 +65,9 @@ import okhttp3.Response;
  *
  * <p>Errors are {@link RemoteServiceException}s: 404 unknown model (NOT_FOUND), 400 bad request, 429/503 (retriable),
  * and an {@code {"error":..}} line in the middle of a stream (SERVER_ERROR, although the HTTP status was 200).
+ * Retriable failures are retried by the client itself ({@link #retryPolicy()}, 3 attempts by default), so callers such
+ * as securetag-dataset's QaGenerator add no attempts of their own. Requests and replies are securetag-core's Ollama
+ * wire types ({@code dev.securetag.core.ollama}), the same the proxy and the local runtime's server use.
  */
 public final class OllamaClient implements LlmClient {
   public static final String DEFAULT_BASE_URL = "http://localhost:11434";
@@ -74,7 +90,7 @@ public final class OllamaClient implements LlmClient {
     }
     this.baseUrl = url;
     this.model = b.model;
-    this.token = new Secret(b.bearerToken == null ? "" : b.bearerToken);
+    this.token = new Secret(b.apiKey == null ? "" : b.apiKey);
     this.keepAlive = b.keepAlive;
     this.options = Map.copyOf(b.options);
     this.timeouts = b.timeouts;
@@ -99,22 +115,18 @@ public final class OllamaClient implements LlmClient {
     return true;
   }
 
+  /** The retries this client makes by itself for one call (the builder's {@code retry}, 3 attempts by default). */
+  @Override
+  public RetryPolicy retryPolicy() {
+    return transport.retryPolicy();
+  }
+
   // ------------------------------------------------------------------ LlmClient
 
   /** Non-streaming {@code /api/generate}. */
   @Override
   public LlmResponse generate(LlmRequest request) {
-    long start = System.nanoTime();
-    OllamaResponse r = generate(request, null);
-    return toLlm(r, start);
-  }
-
-  static LlmResponse toLlm(OllamaResponse r, long startNanos) {
-    LlmResponse.Builder b = LlmResponse.builder().text(r.text()).model(r.model())
-        .duration(Duration.ofNanos(System.nanoTime() - startNanos));
-    r.promptEvalCount().ifPresent(b::promptTokens);
-    r.evalCount().ifPresent(b::completionTokens);
-    return b.build();
+    return LlmResponse.builder().from(generate(request, null)).build();
   }
 
   /**
@@ -122,15 +134,15 @@ public final class OllamaClient implements LlmClient {
    * as it arrives), otherwise asks for one JSON object.
    */
   public OllamaResponse generate(LlmRequest request, Consumer<String> onToken) {
-    ObjectNode body = Json.object();
-    body.put("model", request.model().orElse(requireModel()));
-    body.put("prompt", request.prompt());
-    request.system().ifPresent(s -> body.put("system", s));
-    applyCommon(body, request);
-    return send("/api/generate", body, onToken == null ? null : chunk -> onToken.accept(chunk.path("response").asText("")));
+    OllamaGenerateRequest body = new OllamaGenerateRequest(request.model().orElse(requireModel()), request.prompt(),
+        null, request.system().orElse(null), null, null, null, null, format(request), options(request), keepAlive(),
+        null, null);
+    return send("/api/generate", (ObjectNode) Json.mapper().valueToTree(body),
+        onToken == null ? null : chunk -> onToken.accept(chunk.path("response").asText("")));
   }
 
   /** Streaming {@code /api/generate}: tokens go to {@code onToken} as they arrive. */
+  @Override
   public OllamaResponse generateStreaming(LlmRequest request, Consumer<String> onToken) {
     return generate(request, Objects.requireNonNull(onToken, "onToken"));
   }
@@ -144,21 +156,20 @@ public final class OllamaClient implements LlmClient {
    * {@code /api/chat}. {@code settings} (may be null) supplies model, format and sampling options; its prompt is
    * ignored. Streams when {@code onToken} is given.
    */
+  @Override
   public OllamaResponse chat(List<ChatMessage> messages, LlmRequest settings, Consumer<String> onToken) {
     if (messages.isEmpty()) {
       throw new IllegalArgumentException("chat needs at least one message");
     }
-    ObjectNode body = Json.object();
-    body.put("model", settings != null && settings.model().isPresent() ? settings.model().get() : requireModel());
-    ArrayNode msgs = body.putArray("messages");
+    List<OllamaMessage> msgs = new ArrayList<>();
     if (settings != null) {
-      settings.system().ifPresent(s -> msgs.addObject().put("role", "system").put("content", s));
+      settings.system().ifPresent(s -> msgs.add(OllamaMessage.of("system", s)));
     }
-    for (ChatMessage m : messages) {
-      msgs.addObject().put("role", m.role()).put("content", m.content());
-    }
-    applyCommon(body, settings);
-    return send("/api/chat", body,
+    messages.forEach(m -> msgs.add(OllamaMessage.of(m)));
+    OllamaChatRequest body = new OllamaChatRequest(
+        settings != null && settings.model().isPresent() ? settings.model().get() : requireModel(), msgs, null,
+        format(settings), options(settings), null, keepAlive(), null);
+    return send("/api/chat", (ObjectNode) Json.mapper().valueToTree(body),
         onToken == null ? null : chunk -> onToken.accept(chunk.path("message").path("content").asText("")));
   }
 
@@ -174,19 +185,29 @@ public final class OllamaClient implements LlmClient {
     copy.put("stream", stream);
     Deadline deadline = Deadline.after(timeouts.deadline());
     Request req = new Request.Builder().url(url(path)).post(HttpSupport.jsonBody(copy)).build();
+    long start = System.nanoTime();
     if (!stream) {
       String reply = transport.call(req, true, deadline, path, null).body();
       JsonNode n = HttpSupport.parse(transport, reply, path, null);
-      checkError(n, path);
-      return fromFinal(n, OutputText.text(n), n.path("thinking").asText(n.path("message").path("thinking").asText("")),
-          n.path("message").path("tool_calls"));
+      OllamaChunk c = chunk(n, path);
+      checkError(c, path);
+      return fromFinal(c, n, c.text(), c.thinkingText(), c.message() == null ? null : c.message().toolCalls(), start);
     }
     try (Response r = transport.open(http, req, true, deadline, path, null)) {
-      return readStream(r, path, onChunk);
+      return readStream(r, path, onChunk, start);
     }
   }
 
-  private OllamaResponse readStream(Response r, String path, Consumer<JsonNode> onChunk) {
+  private OllamaChunk chunk(JsonNode n, String what) {
+    try {
+      return Json.mapper().treeToValue(n, OllamaChunk.class);
+    } catch (JsonProcessingException e) {
+      throw transport.failure(Kind.BAD_RESPONSE, 200, what + " is not an Ollama reply: " + e.getOriginalMessage(),
+          null, e, null);
+    }
+  }
+
+  private OllamaResponse readStream(Response r, String path, Consumer<JsonNode> onChunk, long start) {
     StringBuilder text = new StringBuilder();
     StringBuilder thinking = new StringBuilder();
     ArrayNode toolCalls = Json.mapper().createArrayNode();
@@ -199,17 +220,17 @@ public final class OllamaClient implements LlmClient {
           continue;
         }
         JsonNode n = HttpSupport.parse(transport, line, path + " stream line " + lineNo, null);
-        checkError(n, path);
-        String piece = n.has("message") ? n.path("message").path("content").asText("") : n.path("response").asText("");
-        text.append(piece);
-        thinking.append(n.has("message") ? n.path("message").path("thinking").asText("") : n.path("thinking").asText(""));
-        JsonNode tc = n.path("message").path("tool_calls");
-        if (tc.isArray()) {
+        OllamaChunk c = chunk(n, path + " stream line " + lineNo);
+        checkError(c, path);
+        text.append(c.text());
+        thinking.append(c.thinkingText());
+        JsonNode tc = c.message() == null ? null : c.message().toolCalls();
+        if (tc != null && tc.isArray()) {
           tc.forEach(toolCalls::add);
         }
         onChunk.accept(n);
-        if (n.path("done").asBoolean(false)) {
-          return fromFinal(n, text.toString(), thinking.toString(), toolCalls.isEmpty() ? null : toolCalls);
+        if (c.isDone()) {
+          return fromFinal(c, n, text.toString(), thinking.toString(), toolCalls.isEmpty() ? null : toolCalls, start);
         }
       }
     } catch (InterruptedIOException e) {
@@ -220,27 +241,37 @@ public final class OllamaClient implements LlmClient {
     throw transport.failure(Kind.CONNECTION, 200, path + " stream ended without a done line", null, null, null);
   }
 
-  private void checkError(JsonNode n, String path) {
-    if (n.path("error").isTextual()) {
+  private void checkError(OllamaChunk c, String path) {
+    if (c.isError()) {
       // Ollama reports failures during generation as an error line under HTTP 200.
-      throw transport.failure(Kind.SERVER_ERROR, 200, path + " failed: " + OutputText.snippet(n.get("error").asText()),
+      throw transport.failure(Kind.SERVER_ERROR, 200, path + " failed: " + OutputText.snippet(c.error()),
           null, null, null);
     }
   }
 
-  private static OllamaResponse fromFinal(JsonNode n, String text, String thinking, JsonNode toolCalls) {
-    return new OllamaResponse(n.path("model").asText(""), text, thinking,
-        n.hasNonNull("done_reason") ? n.get("done_reason").asText() : null, toolCalls, n);
+  private static OllamaResponse fromFinal(OllamaChunk c, JsonNode raw, String text, String thinking,
+      JsonNode toolCalls, long startNanos) {
+    return new OllamaResponse(c.model(), text, thinking, c.doneReason(), toolCalls, raw,
+        Duration.ofNanos(System.nanoTime() - startNanos));
   }
 
-  private void applyCommon(ObjectNode body, LlmRequest request) {
-    if (request != null) {
-      if (request.jsonSchema().isPresent()) {
-        body.set("format", request.jsonSchema().get());
-      } else if (request.jsonMode()) {
-        body.put("format", "json");
-      }
+  /** Ollama's {@code format}: the request's JSON schema, or {@code "json"} for JSON mode; null for none. */
+  private static JsonNode format(LlmRequest request) {
+    if (request == null) {
+      return null;
     }
+    if (request.jsonSchema().isPresent()) {
+      return request.jsonSchema().get();
+    }
+    return request.jsonMode() ? TextNode.valueOf("json") : null;
+  }
+
+  private JsonNode keepAlive() {
+    return keepAlive == null ? null : TextNode.valueOf(keepAlive);
+  }
+
+  /** The builder's default options overlaid with the request's sampling settings; null when there are none. */
+  private ObjectNode options(LlmRequest request) {
     ObjectNode opts = Json.object();
     options.forEach((k, v) -> opts.set(k, Json.mapper().valueToTree(v)));
     if (request != null) {
@@ -253,38 +284,39 @@ public final class OllamaClient implements LlmClient {
         request.stop().forEach(stop::add);
       }
     }
-    if (!opts.isEmpty()) {
-      body.set("options", opts);
-    }
-    if (keepAlive != null) {
-      body.put("keep_alive", keepAlive);
-    }
+    return opts.isEmpty() ? null : opts;
   }
 
   // ------------------------------------------------------------------ model management
 
   /** Locally available models ({@code GET /api/tags}). */
-  public List<OllamaModel> tags() {
-    JsonNode n = getJson("/api/tags");
-    List<OllamaModel> out = new ArrayList<>();
-    for (JsonNode m : n.path("models")) {
-      out.add(OllamaModel.fromJson(m));
-    }
-    return out;
+  public List<OllamaModelInfo> tags() {
+    return typed(getJson("/api/tags"), OllamaTags.class, "/api/tags").models();
   }
 
-  /** Model details ({@code POST /api/show}): modelfile, parameters, template, details, capabilities. */
-  public JsonNode show(String modelName) {
+  /** Model details ({@code POST /api/show}): modelfile, parameters, template, details, model info, capabilities. */
+  public OllamaShowResponse show(String modelName) {
     ensureOpen();
     Request req = new Request.Builder().url(url("/api/show"))
-        .post(HttpSupport.jsonBody(Json.object().put("model", modelName))).build();
-    return HttpSupport.parse(transport,
+        .post(HttpSupport.jsonBody(Json.mapper().valueToTree(new OllamaShowRequest(modelName, null)))).build();
+    JsonNode n = HttpSupport.parse(transport,
         transport.call(req, true, Deadline.after(timeouts.deadline()), "/api/show", null).body(), "/api/show", null);
+    return typed(n, OllamaShowResponse.class, "/api/show");
   }
 
   /** The server version ({@code GET /api/version}). */
   public String version() {
-    return getJson("/api/version").path("version").asText("");
+    String v = typed(getJson("/api/version"), OllamaVersion.class, "/api/version").version();
+    return v == null ? "" : v;
+  }
+
+  private <T> T typed(JsonNode n, Class<T> type, String what) {
+    try {
+      return Json.mapper().treeToValue(n, type);
+    } catch (JsonProcessingException e) {
+      throw transport.failure(Kind.BAD_RESPONSE, 200, what + " returned an unexpected shape: " + e.getOriginalMessage(),
+          null, e, null);
+    }
   }
 
   private JsonNode getJson(String path) {
@@ -334,7 +366,7 @@ public final class OllamaClient implements LlmClient {
   public static final class Builder {
     private String baseUrl = DEFAULT_BASE_URL;
     private String model;
-    private String bearerToken;
+    private String apiKey;
     private String keepAlive;
     private final Map<String, Object> options = new LinkedHashMap<>();
     // Generation on CPU can take minutes: the common 60 s read timeout is the top complaint about Java Ollama clients.
@@ -345,7 +377,7 @@ public final class OllamaClient implements LlmClient {
     private Builder() {}
 
     public Builder baseUrl(String v) {
-      this.baseUrl = Objects.requireNonNull(v, "baseUrl");
+      this.baseUrl = v;
       return this;
     }
 
@@ -355,10 +387,23 @@ public final class OllamaClient implements LlmClient {
       return this;
     }
 
-    /** Sends {@code Authorization: Bearer <token>} (Ollama behind an authenticating proxy). */
-    public Builder bearerToken(String v) {
-      this.bearerToken = v;
+    /**
+     * The key sent as {@code Authorization: Bearer <key>} (Ollama behind an authenticating proxy, or
+     * {@link OllamaRunPodProxy} with an API key); never logged or shown by {@code toString()}.
+     */
+    public Builder apiKey(String v) {
+      this.apiKey = v;
       return this;
+    }
+
+    /**
+     * Old name of {@link #apiKey(String)}.
+     *
+     * @deprecated secrets are {@code apiKey} on every securetag builder; use {@link #apiKey(String)}
+     */
+    @Deprecated
+    public Builder bearerToken(String v) {
+      return apiKey(v);
     }
 
     /** {@code keep_alive} for every request: a duration string like {@code "10m"}, {@code "-1"} or {@code "0"}. */
@@ -374,12 +419,12 @@ public final class OllamaClient implements LlmClient {
     }
 
     public Builder timeouts(Timeouts v) {
-      this.timeouts = Objects.requireNonNull(v);
+      this.timeouts = v;
       return this;
     }
 
     public Builder retry(RetryPolicy v) {
-      this.retry = Objects.requireNonNull(v);
+      this.retry = v;
       return this;
     }
 
@@ -389,6 +434,9 @@ public final class OllamaClient implements LlmClient {
     }
 
     public OllamaClient build() {
+      if (baseUrl == null || timeouts == null || retry == null) {
+        throw new IllegalArgumentException("OllamaClient baseUrl, timeouts and retry must not be null");
+      }
       return new OllamaClient(this);
     }
   }

@@ -2,6 +2,7 @@ package dev.securetag.runpod;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.MissingNode;
+import dev.securetag.core.LlmResponse;
 import dev.securetag.runpod.internal.OutputText;
 import java.time.Duration;
 import java.util.Optional;
@@ -10,32 +11,61 @@ import java.util.OptionalInt;
 /**
  * The result of an Ollama {@code /api/generate} or {@code /api/chat} call: the full text (concatenated over a
  * stream), thinking text, tool calls ({@code arguments} are JSON objects), the done reason and the counters of the
- * final chunk (Ollama durations are nanoseconds on the wire; here they are {@link Duration}s).
+ * final chunk (Ollama durations are nanoseconds on the wire; here they are {@link Duration}s). It is the
+ * {@link LlmResponse} of {@link OllamaClient}'s streaming and chat calls: {@link #promptTokens()} and
+ * {@link #completionTokens()} are Ollama's eval counts, {@link #duration()} the wall time the client saw.
  */
-public final class OllamaResponse {
+public final class OllamaResponse implements LlmResponse {
   private final String model;
   private final String text;
   private final String thinking;
   private final String doneReason;
   private final JsonNode toolCalls;
   private final JsonNode last;
+  private final Duration wall;
 
   OllamaResponse(String model, String text, String thinking, String doneReason, JsonNode toolCalls, JsonNode last) {
+    this(model, text, thinking, doneReason, toolCalls, last, Duration.ZERO);
+  }
+
+  OllamaResponse(String model, String text, String thinking, String doneReason, JsonNode toolCalls, JsonNode last,
+      Duration wall) {
     this.model = model == null ? "" : model;
     this.text = text;
     this.thinking = thinking == null ? "" : thinking;
     this.doneReason = doneReason;
     this.toolCalls = toolCalls == null ? MissingNode.getInstance() : toolCalls;
     this.last = last;
+    this.wall = wall;
   }
 
+  @Override
   public String model() {
     return model;
   }
 
   /** The generated text ({@code response}, or {@code message.content} for chat). */
+  @Override
   public String text() {
     return text;
+  }
+
+  /** {@code prompt_eval_count}, when Ollama sent it. */
+  @Override
+  public OptionalInt promptTokens() {
+    return promptEvalCount();
+  }
+
+  /** {@code eval_count}, when Ollama sent it. */
+  @Override
+  public OptionalInt completionTokens() {
+    return evalCount();
+  }
+
+  /** Wall time of the call as the client saw it. */
+  @Override
+  public Duration duration() {
+    return wall;
   }
 
   /** Reasoning text when {@code think} was requested; "" otherwise. */

@@ -6,8 +6,17 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Hashing;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.internal.BlockingHttpServer;
+import dev.securetag.core.ollama.OllamaChatRequest;
+import dev.securetag.core.ollama.OllamaError;
+import dev.securetag.core.ollama.OllamaGenerateRequest;
+import dev.securetag.core.ollama.OllamaModelDetails;
+import dev.securetag.core.ollama.OllamaModelInfo;
+import dev.securetag.core.ollama.OllamaShowRequest;
+import dev.securetag.core.ollama.OllamaShowResponse;
+import dev.securetag.core.ollama.OllamaTags;
+import dev.securetag.core.ollama.OllamaVersion;
 import dev.securetag.runpod.internal.BlockingHttpServer.Exchange;
+import dev.securetag.runpod.internal.BlockingHttpServer;
 import dev.securetag.runpod.internal.OllamaStreamTranslator;
 import dev.securetag.runpod.internal.OutputText;
 import dev.securetag.runpod.internal.Secret;
@@ -21,7 +30,6 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.Semaphore;
@@ -50,8 +58,10 @@ import org.slf4j.LoggerFactory;
  * wait up to {@code admissionWait} (30 s) for a slot, then get 503 with Retry-After.
  *
  * <p>The proxy holds the RunPod key so callers never do: it binds to loopback unless told otherwise, can require its
- * own bearer token (scheme case-insensitive, token compared in constant time), caps request bodies, never forwards a
- * caller's Authorization header and never echoes the RunPod key. {@link #close()} stops accepting and lets in-flight
+ * own API key from callers ({@code Authorization: Bearer}, scheme case-insensitive, compared in constant time), caps
+ * request bodies, never forwards a caller's Authorization header and never echoes the RunPod key. Requests and
+ * replies are securetag-core's Ollama wire types ({@code dev.securetag.core.ollama}): the job input is the caller's
+ * {@code /api/generate} or {@code /api/chat} body as typed there (fields Ollama defines; unknown ones are dropped). {@link #close()} stops accepting and lets in-flight
  * generations finish (up to the grace period).
  *
  * <pre>{@code
@@ -66,8 +76,6 @@ public final class OllamaRunPodProxy implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OllamaRunPodProxy.class);
   /** The Ollama version this proxy reports; clients gate features on it. */
   public static final String OLLAMA_API_VERSION = "0.6.0";
-  private static final List<String> PASSTHROUGH = List.of("system", "options", "format", "keep_alive", "template",
-      "think", "images", "tools", "raw", "suffix", "context");
   private static final long ADMISSION_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
 
   private final RunPodClient runPod;
@@ -91,14 +99,14 @@ public final class OllamaRunPodProxy implements AutoCloseable {
   private OllamaRunPodProxy(Builder b) {
     this.runPod = b.runPod;
     this.model = b.model;
-    this.accessToken = b.accessToken == null ? null : new Secret(b.accessToken);
+    this.accessToken = b.apiKey == null ? null : new Secret(b.apiKey);
     this.maxBodyBytes = b.maxBodyBytes;
-    this.maxConcurrent = b.maxConcurrent;
+    this.maxConcurrent = b.concurrency;
     this.admissionWait = b.admissionWait;
     this.requestDeadline = b.requestDeadline;
     this.shutdownGrace = b.shutdownGrace;
     this.keepAlive = b.queueKeepAlive;
-    this.permits = new Semaphore(b.maxConcurrent, true);
+    this.permits = new Semaphore(b.concurrency, true);
     PollPolicy clientPoll = runPod.pollPolicy();
     Duration max = min(clientPoll.maxInterval(), b.maxPollInterval);
     this.poll = PollPolicy.builder().initialInterval(min(clientPoll.initialInterval(), max)).maxInterval(max)
@@ -174,7 +182,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     }
     if (!authorized(ex)) {
       drain(ex);
-      send(ex, 401, error("unauthorized: this proxy needs Authorization: Bearer <proxy token>", "unauthorized"));
+      send(ex, 401, error("unauthorized: this proxy needs Authorization: Bearer <proxy API key>", "unauthorized"));
       return;
     }
     if (!accepting.get()) {
@@ -185,15 +193,13 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     }
     switch (path) {
       case "/api/version":
-        send(ex, 200, Json.write(Json.object().put("version", OLLAMA_API_VERSION)));
+        send(ex, 200, Json.write(new OllamaVersion(OLLAMA_API_VERSION)));
         return;
       case "/api/tags":
         send(ex, 200, Json.write(tags()));
         return;
       case "/api/ps":
-        ObjectNode ps = Json.object();
-        ps.putArray("models");
-        send(ex, 200, Json.write(ps));
+        send(ex, 200, Json.write(new OllamaTags(List.of())));
         return;
       case "/api/show":
         requirePost(ex);
@@ -247,31 +253,24 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     return MessageDigest.isEqual(given, expected) & schemeOk;
   }
 
-  private ObjectNode tags() {
-    ObjectNode root = Json.object();
-    ObjectNode m = root.putArray("models").addObject();
-    m.put("name", model).put("model", model).put("modified_at", started.toString()).put("size", 0)
-        .put("digest", Hashing.sha256Hex(model));
-    m.putObject("details").put("format", "gguf").put("family", "").put("parameter_size", "").put("quantization_level", "");
-    return root;
+  private OllamaTags tags() {
+    return new OllamaTags(List.of(new OllamaModelInfo(model, model, started.toString(), 0L, Hashing.sha256Hex(model),
+        new OllamaModelDetails(null, "gguf", "", null, "", ""))));
   }
 
   private void show(Exchange ex) throws IOException {
-    JsonNode body = readJson(ex);
+    OllamaShowRequest body = readRequest(ex, OllamaShowRequest.class);
     if (body == null) {
       return;
     }
-    String name = body.path("model").asText(body.path("name").asText(""));
+    String name = body.requested();
     if (!sameModel(name)) {
       send(ex, 404, error("model '" + name + "' not found", "not_found"));
       return;
     }
-    ObjectNode out = Json.object();
-    out.put("modelfile", "# served by RunPod endpoint through securetag OllamaRunPodProxy\nFROM " + model + "\n");
-    out.put("parameters", "").put("template", "");
-    out.putObject("details").put("format", "gguf");
-    out.putArray("capabilities").add("completion");
-    send(ex, 200, Json.write(out));
+    send(ex, 200, Json.write(new OllamaShowResponse(
+        "# served by RunPod endpoint through securetag OllamaRunPodProxy\nFROM " + model + "\n", "", "",
+        OllamaModelDetails.format("gguf"), null, List.of("completion"))));
   }
 
   private boolean sameModel(String name) {
@@ -321,16 +320,25 @@ public final class OllamaRunPodProxy implements AutoCloseable {
   }
 
   private void generate(Exchange ex, boolean chat) throws IOException {
-    JsonNode body = readJson(ex);
-    if (body == null) {
-      return;
+    OllamaChatRequest chatBody = null;
+    OllamaGenerateRequest generateBody = null;
+    if (chat) {
+      chatBody = readRequest(ex, OllamaChatRequest.class);
+      if (chatBody == null) {
+        return;
+      }
+    } else {
+      generateBody = readRequest(ex, OllamaGenerateRequest.class);
+      if (generateBody == null) {
+        return;
+      }
     }
-    if (chat ? !body.path("messages").isArray() : !body.has("prompt")) {
+    if (chat ? chatBody.messages() == null : generateBody.prompt() == null) {
       send(ex, 400, error(chat ? "messages is required" : "prompt is required", "invalid_request"));
       return;
     }
-    String requested = body.path("model").asText("");
-    if (requested.isEmpty()) {
+    String requested = chat ? chatBody.model() : generateBody.model();
+    if (requested == null || requested.isEmpty()) {
       send(ex, 400, error("model is required", "invalid_request"));
       return;
     }
@@ -351,20 +359,9 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     }
     inFlight.incrementAndGet();
     try {
-      boolean stream = body.path("stream").asBoolean(true);
-      ObjectNode input = Json.object();
-      input.put("model", requested);
-      if (chat) {
-        input.set("messages", body.get("messages"));
-      } else {
-        input.put("prompt", body.path("prompt").asText(""));
-      }
-      for (String f : PASSTHROUGH) {
-        if (body.has(f)) {
-          input.set(f, body.get(f));
-        }
-      }
-      input.put("stream", stream);
+      boolean stream = chat ? chatBody.streaming() : generateBody.streaming();
+      // The worker receives the caller's request as Ollama defines it; "stream" tells it how to answer.
+      ObjectNode input = Json.mapper().valueToTree(chat ? chatBody.withStream(stream) : generateBody.withStream(stream));
       JobResult submitted;
       try {
         submitted = runPod.run(JobRequest.of(input));
@@ -579,6 +576,21 @@ public final class OllamaRunPodProxy implements AutoCloseable {
 
   // ------------------------------------------------------------------ I/O helpers
 
+  /** Reads the body as an Ollama request type; null (after answering 4xx) when it is too large or not that type. */
+  private <T> T readRequest(Exchange ex, Class<T> type) throws IOException {
+    JsonNode body = readJson(ex);
+    if (body == null) {
+      return null;
+    }
+    try {
+      return Json.mapper().treeToValue(body, type);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      send(ex, 400, error("invalid request: " + detail, "invalid_request"));
+      return null;
+    }
+  }
+
   private JsonNode readJson(Exchange ex) throws IOException {
     String lengthHeader = ex.requestHeader("Content-Length");
     if (lengthHeader != null && Long.parseLong(lengthHeader.trim()) > maxBodyBytes) {
@@ -620,7 +632,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
 
   /** Ollama's error shape plus a stable {@code error_kind} that programs can switch on (Ollama clients ignore it). */
   private static ObjectNode errorNode(String message, String kind) {
-    return Json.object().put("error", message).put("error_kind", kind);
+    return Json.mapper().valueToTree(new OllamaError(message, kind));
   }
 
   private static String error(String message, String kind) {
@@ -665,15 +677,18 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     return "OllamaRunPodProxy{" + baseUrl() + " -> " + runPod.endpointUrl() + ", model=" + model + "}";
   }
 
-  /** Configures an {@link OllamaRunPodProxy}; {@code runPod} and {@code model} are required. */
+  /**
+   * Configures an {@link OllamaRunPodProxy}; {@code runPod} and {@code model} are required. Setters only record values;
+   * {@link #build()} checks them all and names the first one out of range.
+   */
   public static final class Builder {
     private RunPodClient runPod;
     private String model;
     private InetAddress bindAddress = InetAddress.getLoopbackAddress();
     private int port;
-    private String accessToken;
+    private String apiKey;
     private long maxBodyBytes = 10L * 1024 * 1024;
-    private int maxConcurrent = 64;
+    private int concurrency = 64;
     private Duration admissionWait = Duration.ofSeconds(30);
     private Duration maxPollInterval = Duration.ofMillis(500);
     private int maxConnections = 512;
@@ -686,54 +701,58 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     /**
      * When set, a streaming response gets an empty {@code done:false} line whenever no output arrived for this long
      * (typically while the job waits through a cold start), so callers with 30–60 s read timeouts keep waiting. Off by
-     * default because not every Ollama client is known to accept empty chunks.
+     * default because not every Ollama client is known to accept empty chunks. Must be positive.
      */
     public Builder queueKeepAlive(Duration v) {
-      if (v != null && (v.isNegative() || v.isZero())) {
-        throw new IllegalArgumentException("queueKeepAlive must be positive");
-      }
       this.queueKeepAlive = v;
       return this;
     }
 
-    /** The RunPod endpoint client; the proxy uses it but does not close it. */
+    /** The RunPod endpoint client (required); the proxy uses it but does not close it. */
     public Builder runPod(RunPodClient v) {
-      this.runPod = Objects.requireNonNull(v);
+      this.runPod = v;
       return this;
     }
 
-    /** The model name reported by {@code /api/tags} and {@code /api/show}. */
+    /** The model name reported by {@code /api/tags} and {@code /api/show} (required). */
     public Builder model(String v) {
       this.model = v;
       return this;
     }
 
-    /** Address to bind; loopback by default. Binding elsewhere exposes the RunPod credit: set an access token. */
+    /** Address to bind; loopback by default. Binding elsewhere exposes the RunPod credit: set an API key. */
     public Builder bindAddress(InetAddress v) {
-      this.bindAddress = Objects.requireNonNull(v);
+      this.bindAddress = v;
       return this;
     }
 
-    /** Port; 0 (default) picks a free one, 11434 impersonates a local Ollama. */
+    /** Port in [0, 65535]; 0 (default) picks a free one, 11434 impersonates a local Ollama. */
     public Builder port(int v) {
-      if (v < 0 || v > 65535) {
-        throw new IllegalArgumentException("port out of range: " + v);
-      }
       this.port = v;
       return this;
     }
 
-    /** Require {@code Authorization: Bearer <token>} from callers. */
-    public Builder accessToken(String v) {
-      this.accessToken = v;
+    /**
+     * The API key callers must present as {@code Authorization: Bearer <key>} (none by default: anyone who can reach
+     * the proxy may use it). Never logged or echoed; not the RunPod key, which stays in the {@link RunPodClient}.
+     */
+    public Builder apiKey(String v) {
+      this.apiKey = v;
       return this;
+    }
+
+    /**
+     * Old name of {@link #apiKey(String)}.
+     *
+     * @deprecated secrets are {@code apiKey} on every securetag builder; use {@link #apiKey(String)}
+     */
+    @Deprecated
+    public Builder accessToken(String v) {
+      return apiKey(v);
     }
 
     /** Largest accepted request body (default 10 MB, RunPod's {@code /run} limit); larger gets 413. */
     public Builder maxBodyBytes(long v) {
-      if (v < 1) {
-        throw new IllegalArgumentException("maxBodyBytes must be positive");
-      }
       this.maxBodyBytes = v;
       return this;
     }
@@ -742,23 +761,28 @@ public final class OllamaRunPodProxy implements AutoCloseable {
      * Generations running at once (default 64); further ones wait up to {@link #admissionWait(Duration)} for a slot,
      * first come first served, then get 503 with Retry-After.
      */
-    public Builder maxConcurrent(int v) {
-      if (v < 1) {
-        throw new IllegalArgumentException("maxConcurrent must be >= 1");
-      }
-      this.maxConcurrent = v;
+    public Builder concurrency(int v) {
+      this.concurrency = v;
       return this;
     }
 
     /**
-     * How long a generation beyond {@code maxConcurrent} waits for a slot before it gets 503 (default 30 s; zero
+     * Old name of {@link #concurrency(int)}.
+     *
+     * @deprecated parallelism is {@code concurrency} (operations in flight) or {@code threads} (local worker threads)
+     *     on every securetag builder; use {@link #concurrency(int)}
+     */
+    @Deprecated
+    public Builder maxConcurrent(int v) {
+      return concurrency(v);
+    }
+
+    /**
+     * How long a generation beyond {@code concurrency} waits for a slot before it gets 503 (default 30 s; zero
      * refuses at once). Ollama clients do not retry 503, so waiting is kinder; a caller that hangs up while waiting
      * leaves without a job being submitted.
      */
     public Builder admissionWait(Duration v) {
-      if (v == null || v.isNegative()) {
-        throw new IllegalArgumentException("admissionWait must be zero or positive");
-      }
       this.admissionWait = v;
       return this;
     }
@@ -770,9 +794,6 @@ public final class OllamaRunPodProxy implements AutoCloseable {
      * per 10 s.
      */
     public Builder maxPollInterval(Duration v) {
-      if (v == null || v.isNegative() || v.isZero()) {
-        throw new IllegalArgumentException("maxPollInterval must be positive");
-      }
       this.maxPollInterval = v;
       return this;
     }
@@ -782,26 +803,28 @@ public final class OllamaRunPodProxy implements AutoCloseable {
      * connections get 503 and are closed. Each open connection holds one thread.
      */
     public Builder maxConnections(int v) {
-      if (v < 1) {
-        throw new IllegalArgumentException("maxConnections must be >= 1");
-      }
       this.maxConnections = v;
       return this;
     }
 
     /** Longest a single generation may take end to end (queue included); the job is cancelled after it. */
     public Builder requestDeadline(Duration v) {
-      this.requestDeadline = Objects.requireNonNull(v);
+      this.requestDeadline = v;
       return this;
     }
 
     /** How long {@link OllamaRunPodProxy#close()} waits for in-flight generations. */
     public Builder shutdownGrace(Duration v) {
-      this.shutdownGrace = Objects.requireNonNull(v);
+      this.shutdownGrace = v;
       return this;
     }
 
-    /** Binds and starts the proxy. */
+    /**
+     * Checks every setting, then binds and starts the proxy.
+     *
+     * @throws IllegalArgumentException naming the first setting that is missing or out of range
+     * @throws IllegalStateException when the address cannot be bound
+     */
     public OllamaRunPodProxy build() {
       if (runPod == null) {
         throw new IllegalArgumentException("OllamaRunPodProxy.runPod is required");
@@ -809,8 +832,35 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       if (model == null || model.isBlank()) {
         throw new IllegalArgumentException("OllamaRunPodProxy.model is required");
       }
-      if (accessToken != null && accessToken.isBlank()) {
-        throw new IllegalArgumentException("OllamaRunPodProxy.accessToken must not be blank when set");
+      if (bindAddress == null) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.bindAddress must not be null");
+      }
+      if (port < 0 || port > 65535) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.port out of range: " + port);
+      }
+      if (apiKey != null && apiKey.isBlank()) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.apiKey must not be blank when set");
+      }
+      if (maxBodyBytes < 1) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.maxBodyBytes must be positive");
+      }
+      if (concurrency < 1) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.concurrency must be >= 1");
+      }
+      if (maxConnections < 1) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.maxConnections must be >= 1");
+      }
+      if (admissionWait == null || admissionWait.isNegative()) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.admissionWait must be zero or positive");
+      }
+      if (maxPollInterval == null || maxPollInterval.isNegative() || maxPollInterval.isZero()) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.maxPollInterval must be positive");
+      }
+      if (queueKeepAlive != null && (queueKeepAlive.isNegative() || queueKeepAlive.isZero())) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.queueKeepAlive must be positive");
+      }
+      if (requestDeadline == null || shutdownGrace == null) {
+        throw new IllegalArgumentException("OllamaRunPodProxy.requestDeadline and shutdownGrace must not be null");
       }
       return new OllamaRunPodProxy(this);
     }

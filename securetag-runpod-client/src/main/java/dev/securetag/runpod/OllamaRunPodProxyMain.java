@@ -73,7 +73,7 @@ public final class OllamaRunPodProxyMain {
       OllamaRunPodProxy.Builder pb = OllamaRunPodProxy.builder().runPod(runPod).model(s.model()).bindAddress(s.bind())
           .port(s.port()).requestDeadline(s.requestDeadline()).shutdownGrace(s.shutdownGrace());
       if (s.token() != null) {
-        pb.accessToken(s.token());
+        pb.apiKey(s.token());
       }
       if (s.keepAlive() != null) {
         pb.queueKeepAlive(s.keepAlive());

@@ -3,12 +3,14 @@ package dev.securetag.runpod;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.OutputText;
@@ -85,6 +87,12 @@ public final class OpenAiCompatibleClient implements LlmClient {
     return true;
   }
 
+  /** The retries this client makes by itself for one call (the builder's {@code retry}, 3 attempts by default). */
+  @Override
+  public RetryPolicy retryPolicy() {
+    return transport.retryPolicy();
+  }
+
   /** Non-streaming chat completion of the prompt (plus system message). */
   @Override
   public LlmResponse generate(LlmRequest request) {
@@ -92,6 +100,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
   }
 
   /** Streaming chat completion over SSE; each content delta goes to {@code onToken}. */
+  @Override
   public LlmResponse generateStreaming(LlmRequest request, Consumer<String> onToken) {
     return chat(messagesOf(request), request, Objects.requireNonNull(onToken, "onToken"));
   }
@@ -107,6 +116,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
    * A chat completion. {@code settings} (may be null) gives model and sampling options (its prompt and system are
    * ignored here); streams over SSE when {@code onToken} is given.
    */
+  @Override
   public LlmResponse chat(List<ChatMessage> messages, LlmRequest settings, Consumer<String> onToken) {
     ensureOpen();
     long start = System.nanoTime();
@@ -291,7 +301,7 @@ public final class OpenAiCompatibleClient implements LlmClient {
 
     /** E.g. {@code http://localhost:11434/v1} or {@code http://localhost:8000/v1}. */
     public Builder baseUrl(String v) {
-      this.baseUrl = Objects.requireNonNull(v);
+      this.baseUrl = v;
       return this;
     }
 
@@ -319,12 +329,12 @@ public final class OpenAiCompatibleClient implements LlmClient {
     }
 
     public Builder timeouts(Timeouts v) {
-      this.timeouts = Objects.requireNonNull(v);
+      this.timeouts = v;
       return this;
     }
 
     public Builder retry(RetryPolicy v) {
-      this.retry = Objects.requireNonNull(v);
+      this.retry = v;
       return this;
     }
 
@@ -334,6 +344,9 @@ public final class OpenAiCompatibleClient implements LlmClient {
     }
 
     public OpenAiCompatibleClient build() {
+      if (baseUrl == null || timeouts == null || retry == null) {
+        throw new IllegalArgumentException("OpenAiCompatibleClient baseUrl, timeouts and retry must not be null");
+      }
       if (baseUrl == null || baseUrl.isBlank()) {
         throw new IllegalArgumentException("OpenAiCompatibleClient.baseUrl is required");
       }

@@ -1,6 +1,6 @@
 package dev.securetag.runpod;
 
-import dev.securetag.runpod.internal.SlidingWindowLimiter;
+import dev.securetag.core.RateLimiter;
 import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
@@ -12,15 +12,16 @@ import java.util.Set;
  * collecting 429s: {@link #runPodDocumented()} uses the per-10-second rates RunPod publishes (run 1000, runsync 2000,
  * status 2000, stream 2000, cancel 100, purge-queue 2). Calls wait for a free slot within their deadline. The real
  * limit is per endpoint and shared by every client, and RunPod raises it with running workers, so this is a guard,
- * not a guarantee; 429s are still retried. Retries inside one call are not paced again.
+ * not a guarantee; 429s are still retried. Retries inside one call are not paced again. Each operation's pacing is a
+ * securetag-core {@link RateLimiter} (the one limiter every securetag client uses).
  */
 public final class RateLimits {
   private static final Duration TEN_SECONDS = Duration.ofSeconds(10);
 
-  private final Map<String, SlidingWindowLimiter> limiters;
+  private final Map<String, RateLimiter> limiters;
   private final Map<String, String> descriptions;
 
-  private RateLimits(Map<String, SlidingWindowLimiter> limiters, Map<String, String> descriptions) {
+  private RateLimits(Map<String, RateLimiter> limiters, Map<String, String> descriptions) {
     this.limiters = Collections.unmodifiableMap(limiters);
     this.descriptions = Collections.unmodifiableMap(descriptions);
   }
@@ -46,9 +47,9 @@ public final class RateLimits {
    * {@code cancel}, {@code retry}, {@code purge-queue}, {@code health}) limited to {@code permits} per {@code window}.
    */
   public RateLimits with(String operation, int permits, Duration window) {
-    Map<String, SlidingWindowLimiter> l = new LinkedHashMap<>(limiters);
+    Map<String, RateLimiter> l = new LinkedHashMap<>(limiters);
     Map<String, String> d = new LinkedHashMap<>(descriptions);
-    l.put(operation, new SlidingWindowLimiter(permits, window));
+    l.put(operation, RateLimiter.of(permits, window));
     d.put(operation, permits + "/" + window.toMillis() + "ms");
     return new RateLimits(l, d);
   }
@@ -60,7 +61,7 @@ public final class RateLimits {
 
   /** Nanoseconds the caller must wait before starting {@code operation} now (0 when unpaced). */
   long reserve(String operation) {
-    SlidingWindowLimiter l = limiters.get(operation);
+    RateLimiter l = limiters.get(operation);
     return l == null ? 0 : l.reserve(System.nanoTime());
   }
 

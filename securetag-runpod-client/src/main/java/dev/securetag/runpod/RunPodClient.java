@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;
@@ -86,7 +88,7 @@ public final class RunPodClient implements AutoCloseable {
     this.ownsHttp = b.httpClient == null;
     this.transport = new Transport(http, retry, apiKey, "RunPod",
         (kind, status, msg, ra, cause, jobId) -> new RunPodException(kind, status, msg, ra, cause, jobId, null));
-    this.executor = HttpSupport.daemonPool("runpod-" + endpointId);
+    this.executor = DaemonThreads.cachedPool("runpod-" + endpointId);
   }
 
   public static Builder builder() {
@@ -106,6 +108,12 @@ public final class RunPodClient implements AutoCloseable {
     return timeouts;
   }
 
+  /** How this client retries its HTTP calls (submits only when they provably did not reach RunPod). */
+  public RetryPolicy retryPolicy() {
+    return retry;
+  }
+
+  /** How job status and stream are polled. */
   public PollPolicy pollPolicy() {
     return poll;
   }
@@ -598,7 +606,7 @@ public final class RunPodClient implements AutoCloseable {
 
     /** Overrides {@value #DEFAULT_BASE_URL}, e.g. for a fake endpoint or a proxy. */
     public Builder baseUrl(String baseUrl) {
-      this.baseUrl = Objects.requireNonNull(baseUrl, "baseUrl");
+      this.baseUrl = baseUrl;
       return this;
     }
 
@@ -609,29 +617,33 @@ public final class RunPodClient implements AutoCloseable {
     }
 
     public Builder timeouts(Timeouts timeouts) {
-      this.timeouts = Objects.requireNonNull(timeouts, "timeouts");
+      this.timeouts = timeouts;
       return this;
     }
 
     public Builder retry(RetryPolicy retry) {
-      this.retry = Objects.requireNonNull(retry, "retry");
+      this.retry = retry;
       return this;
     }
 
     public Builder poll(PollPolicy poll) {
-      this.poll = Objects.requireNonNull(poll, "poll");
+      this.poll = poll;
       return this;
     }
 
     /** Client-side pacing per operation, e.g. {@link RateLimits#runPodDocumented()}; none by default. */
     public Builder rateLimits(RateLimits rateLimits) {
-      this.rateLimits = Objects.requireNonNull(rateLimits, "rateLimits");
+      this.rateLimits = rateLimits;
       return this;
     }
 
     public RunPodClient build() {
       require(endpointId, "endpointId");
       require(apiKey, "apiKey");
+      require(baseUrl, "baseUrl");
+      if (timeouts == null || retry == null || poll == null || rateLimits == null) {
+        throw new IllegalArgumentException("RunPodClient timeouts, retry, poll and rateLimits must not be null");
+      }
       if (!endpointId.matches("[A-Za-z0-9_-]+")) {
         throw new IllegalArgumentException("RunPodClient.endpointId must be letters, digits, '-' or '_': " + endpointId);
       }

@@ -2,20 +2,27 @@ package dev.securetag.runpod;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.ollama.OllamaMessage;
 import dev.securetag.runpod.internal.OutputText;
 import java.time.Duration;
-import java.util.Objects;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * An {@link LlmClient} over a RunPod Serverless endpoint running the seed's Ollama handler contract: input
  * {@code {"prompt", "model", "system"?, "options"?, "format"?, "stream": false}}, output {@code {"response", "model"}}
- * (list-shaped aggregated outputs and NDJSON strings are unwrapped too). Uses {@code /runsync} and keeps polling
- * when RunPod answers before the job is done, so long generations and cold starts work.
+ * (list-shaped aggregated outputs and NDJSON strings are unwrapped too); {@link #chat} sends {@code "messages"}
+ * instead of {@code "prompt"}, which the Ollama worker forwards to {@code /api/chat}. Uses {@code /runsync} and keeps
+ * polling when RunPod answers before the job is done, so long generations and cold starts work. Its HTTP calls are
+ * retried by the {@link RunPodClient}'s policy ({@link #retryPolicy()}); a job that FAILED or TIMED_OUT on RunPod is
+ * not resubmitted.
  *
  * <pre>{@code
  * try (RunPodLlmClient llm = RunPodLlmClient.builder()
@@ -61,10 +68,44 @@ public final class RunPodLlmClient implements LlmClient {
     return true;
   }
 
+  /** The retries of the underlying {@link RunPodClient} (5 attempts by default, submits only when safe). */
+  @Override
+  public RetryPolicy retryPolicy() {
+    return runPod.retryPolicy();
+  }
+
   @Override
   public LlmResponse generate(LlmRequest request) {
+    return run(input(request, model));
+  }
+
+  /**
+   * A conversation as one job: {@code "messages"} (with {@code settings}' system message first, when given) instead of
+   * {@code "prompt"}; model, sampling and format from {@code settings} (may be null). The reply arrives whole, so
+   * {@code onToken} (may be null) receives it once.
+   */
+  @Override
+  public LlmResponse chat(List<ChatMessage> messages, LlmRequest settings, Consumer<String> onToken) {
+    if (messages.isEmpty()) {
+      throw new IllegalArgumentException("chat needs at least one message");
+    }
+    ObjectNode input = input(settings == null ? LlmRequest.of("") : settings, model);
+    input.remove("prompt");
+    input.remove("system");
+    ArrayNode msgs = input.putArray("messages");
+    if (settings != null) {
+      settings.system().ifPresent(s -> msgs.add(Json.mapper().valueToTree(OllamaMessage.of("system", s))));
+    }
+    messages.forEach(m -> msgs.add(Json.mapper().valueToTree(OllamaMessage.of(m))));
+    LlmResponse r = run(input);
+    if (onToken != null && !r.text().isEmpty()) {
+      onToken.accept(r.text());
+    }
+    return r;
+  }
+
+  private LlmResponse run(ObjectNode input) {
     long start = System.nanoTime();
-    ObjectNode input = input(request, model);
     JobRequest.Builder job = JobRequest.builder().input(input);
     if (executionTimeout != null) {
       job.executionTimeout(executionTimeout);
@@ -140,7 +181,7 @@ public final class RunPodLlmClient implements LlmClient {
 
     /** The endpoint client; closed with this client unless {@link #shareRunPod(boolean)} says otherwise. */
     public Builder runPod(RunPodClient v) {
-      this.runPod = Objects.requireNonNull(v);
+      this.runPod = v;
       return this;
     }
 
@@ -158,7 +199,7 @@ public final class RunPodLlmClient implements LlmClient {
 
     /** The {@code /runsync} wait (1 to 300 s, default 90 s). */
     public Builder wait(Duration v) {
-      this.wait = Objects.requireNonNull(v);
+      this.wait = v;
       return this;
     }
 
@@ -181,7 +222,7 @@ public final class RunPodLlmClient implements LlmClient {
       if (model == null || model.isBlank()) {
         throw new IllegalArgumentException("RunPodLlmClient.model is required");
       }
-      if (wait.compareTo(Duration.ofSeconds(1)) < 0 || wait.compareTo(Duration.ofSeconds(300)) > 0) {
+      if (wait == null || wait.compareTo(Duration.ofSeconds(1)) < 0 || wait.compareTo(Duration.ofSeconds(300)) > 0) {
         throw new IllegalArgumentException("RunPodLlmClient.wait must be between 1 and 300 seconds");
       }
       return new RunPodLlmClient(this);

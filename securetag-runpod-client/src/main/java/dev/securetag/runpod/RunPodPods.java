@@ -3,6 +3,8 @@ package dev.securetag.runpod;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;
@@ -170,7 +172,7 @@ public final class RunPodPods implements AutoCloseable {
     ensureOpen();
     HttpUrl u = url("pods", podId, "logs").newBuilder().addQueryParameter("tail", String.valueOf(tail)).build();
     Call call = streaming.newCall(new Request.Builder().url(u).header("Accept", "text/event-stream").get().build());
-    Thread t = new Thread(() -> {
+    Thread t = DaemonThreads.factory("runpod-pod-logs-" + podId).newThread(() -> {
       try (Response r = call.execute()) {
         if (!r.isSuccessful()) {
           LOG.debug("log stream of pod {} answered HTTP {}", podId, r.code());
@@ -193,8 +195,7 @@ public final class RunPodPods implements AutoCloseable {
           LOG.debug("log stream of pod {} ended: {}", podId, apiKey.redact(String.valueOf(e.getMessage())));
         }
       }
-    }, "runpod-pod-logs-" + podId);
-    t.setDaemon(true);
+    });
     t.start();
     return call::cancel;
   }

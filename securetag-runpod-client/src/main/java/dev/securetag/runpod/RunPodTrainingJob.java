@@ -9,7 +9,6 @@ import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;
 import java.io.BufferedReader;
 import java.io.IOException;
-
 import java.io.InputStreamReader;
 import java.io.InterruptedIOException;
 import java.io.UncheckedIOException;

@@ -50,7 +50,7 @@ class DeploymentAssetsTest {
   }
 
   private DeploymentAssets.Builder assets() throws IOException {
-    return DeploymentAssets.builder().modelName("securetag").gguf(gguf()).parameter("num_ctx", "8192")
+    return DeploymentAssets.builder().modelName("securetag").ggufFile(gguf()).parameter("num_ctx", "8192")
         .parameter("temperature", "0.2");
   }
 
@@ -414,7 +414,7 @@ class DeploymentAssetsTest {
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("ggufFileName");
     assertThatThrownBy(() -> DeploymentAssets.builder().modelName("m").ggufFileName("x.bin").build())
         .isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> DeploymentAssets.builder().modelName("m").gguf(dir.resolve("nope.gguf")).build())
+    assertThatThrownBy(() -> DeploymentAssets.builder().modelName("m").ggufFile(dir.resolve("nope.gguf")).build())
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("gguf").hasMessageContaining("nope.gguf");
     assertThatThrownBy(() -> DeploymentAssets.builder().modelName("m").ggufFileName("x.gguf").parameter("num_ctx", "1\nFROM x")
         .build()).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("PARAMETER");

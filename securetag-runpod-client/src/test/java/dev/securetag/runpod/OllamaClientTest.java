@@ -5,11 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.ollama.OllamaModelInfo;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -166,12 +169,12 @@ class OllamaClientTest {
     server.enqueue(json("{\"modelfile\":\"FROM x\",\"parameters\":\"num_ctx 4096\",\"capabilities\":[\"completion\"]}"));
     server.enqueue(json("{\"version\":\"0.5.1\"}"));
     try (OllamaClient c = client()) {
-      List<OllamaModel> tags = c.tags();
+      List<OllamaModelInfo> tags = c.tags();
       assertThat(tags).hasSize(1);
       assertThat(tags.get(0).name()).isEqualTo("llama3.2:latest");
       assertThat(tags.get(0).size()).isEqualTo(2019393189L);
-      assertThat(tags.get(0).details().path("quantization_level").asText()).isEqualTo("Q4_K_M");
-      assertThat(c.show("llama3.2").path("capabilities").get(0).asText()).isEqualTo("completion");
+      assertThat(tags.get(0).details().quantizationLevel()).isEqualTo("Q4_K_M");
+      assertThat(c.show("llama3.2").capabilities().get(0)).isEqualTo("completion");
       assertThat(c.version()).isEqualTo("0.5.1");
     }
     assertThat(server.takeRequest().getUrl().encodedPath()).isEqualTo("/api/tags");
@@ -212,10 +215,25 @@ class OllamaClientTest {
   }
 
   @Test
-  void bearerTokenIsSentButNeverPrinted() throws Exception {
+  @SuppressWarnings("deprecation")
+  void reportsItsOwnRetriesAndKeepsTheOldSecretSetter() throws Exception {
+    try (OllamaClient c = OllamaClient.builder().baseUrl(server.url("/").toString()).model("m").build()) {
+      assertThat(c.retryPolicy().maxAttempts()).isEqualTo(3);
+    }
+    server.enqueue(json("{\"model\":\"m\",\"response\":\"ok\",\"done\":true}"));
+    try (OllamaClient c = OllamaClient.builder().baseUrl(server.url("/").toString()).model("m")
+        .bearerToken("old-name-secret").retry(RetryPolicy.none()).build()) {
+      assertThat(c.retryPolicy().maxAttempts()).isEqualTo(1);
+      assertThat(c.generate("x")).isEqualTo("ok");
+    }
+    assertThat(server.takeRequest().getHeaders().get("Authorization")).isEqualTo("Bearer old-name-secret");
+  }
+
+  @Test
+  void apiKeyIsSentAsBearerButNeverPrinted() throws Exception {
     String token = "ollama-proxy-secret-123";
     server.enqueue(new MockResponse.Builder().code(401).body("{\"error\":\"bad token " + token + "\"}").build());
-    try (OllamaClient c = OllamaClient.builder().baseUrl(server.url("/").toString()).model("m").bearerToken(token).build()) {
+    try (OllamaClient c = OllamaClient.builder().baseUrl(server.url("/").toString()).model("m").apiKey(token).build()) {
       assertThat(c.toString()).doesNotContain(token);
       assertThatThrownBy(() -> c.generate("x")).isInstanceOfSatisfying(RemoteServiceException.class, e -> {
         assertThat(e.kind()).isEqualTo(Kind.AUTHENTICATION);

@@ -21,6 +21,11 @@ class OllamaResponseTest {
     assertThat(r.tokensPerSecond()).hasValueSatisfying(tps -> assertThat(tps).isBetween(61.1, 61.3));
     assertThat(r.toolCalls().isMissingNode()).isTrue();
     assertThat(r.toString()).contains("stop").contains("text");
+    // It is core's LlmResponse too: the counters are Ollama's.
+    dev.securetag.core.LlmResponse asLlm = r;
+    assertThat(asLlm.promptTokens()).hasValue(26);
+    assertThat(asLlm.completionTokens()).hasValue(259);
+    assertThat(asLlm.duration()).isEqualTo(Duration.ZERO);
   }
 
   @Test

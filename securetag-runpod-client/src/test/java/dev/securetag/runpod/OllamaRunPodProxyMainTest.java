@@ -8,9 +8,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.RemoteServiceException;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
+import dev.securetag.testing.FakeRunPodEndpoint;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -110,7 +108,7 @@ class OllamaRunPodProxyMainTest {
       Process p = pb.start();
       try {
         String url = awaitListening(p, out);
-        try (OllamaClient ollama = OllamaClient.builder().baseUrl(url).model("securetag").bearerToken(TOKEN).build()) {
+        try (OllamaClient ollama = OllamaClient.builder().baseUrl(url).model("securetag").apiKey(TOKEN).build()) {
           assertThat(ollama.generate(LlmRequest.of("Which control covers policies?")).text())
               .isEqualTo("A.5.1 covers information security policies.");
           StringBuilder streamed = new StringBuilder();

@@ -9,14 +9,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.Fault;
-import dev.securetag.runpod.testing.JobHandler;
-import dev.securetag.runpod.testing.Operation;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.ollama.OllamaModelInfo;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.Fault;
+import dev.securetag.testing.JobHandler;
+import dev.securetag.testing.JobState;
+import dev.securetag.testing.Operation;
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
 import java.io.InputStream;
@@ -210,8 +214,8 @@ class OllamaRunPodProxyTest {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     try (FakeRunPodEndpoint fake = fake().build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).accessToken("proxy-token-abc").build();
-        OllamaClient o = OllamaClient.builder().baseUrl(p.baseUrl()).model(MODEL).bearerToken("proxy-token-abc")
+        OllamaRunPodProxy p = proxy(rp).apiKey("proxy-token-abc").build();
+        OllamaClient o = OllamaClient.builder().baseUrl(p.baseUrl()).model(MODEL).apiKey("proxy-token-abc")
             .retry(RetryPolicy.none()).build()) {
       assertThat(o.generate("fine")).isEqualTo("echo: fine");
       assertThat(fake.requests()).allSatisfy(r -> assertThat(r.authorization()).isEqualTo("Bearer " + KEY));
@@ -255,7 +259,7 @@ class OllamaRunPodProxyTest {
   void bearerSchemeIsCaseInsensitiveButTheTokenIsNot() throws Exception {
     try (FakeRunPodEndpoint fake = fake().build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).accessToken("s3cret-token").build()) {
+        OllamaRunPodProxy p = proxy(rp).apiKey("s3cret-token").build()) {
       OkHttpClient http = new OkHttpClient();
       for (String header : List.of("Bearer s3cret-token", "bearer s3cret-token", "BEARER s3cret-token",
           "bEaReR   s3cret-token")) {
@@ -276,10 +280,10 @@ class OllamaRunPodProxyTest {
   }
 
   @Test
-  void accessTokenIsRequiredWhenConfigured() throws Exception {
+  void apiKeyIsRequiredWhenConfigured() throws Exception {
     try (FakeRunPodEndpoint fake = fake().build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).accessToken("s3cret-token").build()) {
+        OllamaRunPodProxy p = proxy(rp).apiKey("s3cret-token").build()) {
       OkHttpClient http = new OkHttpClient();
       RequestBody body = RequestBody.create("{\"model\":\"securetag\",\"prompt\":\"x\",\"stream\":false}",
           MediaType.get("application/json"));
@@ -347,7 +351,7 @@ class OllamaRunPodProxyTest {
           return Json.object().put("response", "slow");
         }).build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).admissionWait(Duration.ofMillis(200)).build();
+        OllamaRunPodProxy p = proxy(rp).concurrency(1).admissionWait(Duration.ofMillis(200)).build();
         OllamaClient o = ollama(p)) {
       Future<String> first = pool.submit(() -> o.generate("first"));
       eventually(() -> p.inFlight() == 1, "first generation in flight");
@@ -402,8 +406,8 @@ class OllamaRunPodProxyTest {
         OllamaClient o = ollama(p)) {
       assertThat(p.address().getAddress().isLoopbackAddress()).isTrue();
       assertThat(o.version()).isEqualTo(OllamaRunPodProxy.OLLAMA_API_VERSION);
-      assertThat(o.tags()).extracting(OllamaModel::name).containsExactly(MODEL);
-      assertThat(o.show(MODEL).path("capabilities").get(0).asText()).isEqualTo("completion");
+      assertThat(o.tags()).extracting(OllamaModelInfo::name).containsExactly(MODEL);
+      assertThat(o.show(MODEL).capabilities().get(0)).isEqualTo("completion");
       assertThatThrownBy(() -> o.show("other")).isInstanceOfSatisfying(RemoteServiceException.class,
           e -> assertThat(e.kind()).isEqualTo(Kind.NOT_FOUND));
       assertThat(fake.requestCount(Operation.ANY)).isZero();
@@ -434,7 +438,7 @@ class OllamaRunPodProxyTest {
       eventually(() -> fake.requestCount(Operation.CANCEL) == 1, "proxy cancelled the job");
       String jobId = fake.requests().stream().filter(rq -> rq.operation() == Operation.CANCEL).findFirst().orElseThrow()
           .path().replaceAll(".*/", "");
-      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      assertThat(fake.jobStatus(jobId)).contains(JobState.CANCELLED);
       http.connectionPool().evictAll();
     }
   }
@@ -450,8 +454,8 @@ class OllamaRunPodProxyTest {
           .build());
       ollamaServer.enqueue(new mockwebserver3.MockResponse.Builder().code(200).body(
           "{\"model\":\"securetag\",\"response\":\"Policies\",\"done\":true,\"done_reason\":\"stop\"}").build());
-      try (dev.securetag.runpod.testing.OllamaForwardingHandler forward =
-              dev.securetag.runpod.testing.OllamaForwardingHandler.forwardingTo(ollamaServer.url("/").toString(), MODEL);
+      try (dev.securetag.testing.OllamaForwardingHandler forward =
+              dev.securetag.testing.OllamaForwardingHandler.forwardingTo(ollamaServer.url("/").toString(), MODEL);
           FakeRunPodEndpoint fake = fake().handler(forward).build();
           RunPodClient rp = client(fake).build();
           OllamaRunPodProxy p = proxy(rp).build();
@@ -559,10 +563,10 @@ class OllamaRunPodProxyTest {
       // stream:false: the proxy has nothing to write until the job ends, so only watching the socket can notice this.
       caller.close();
       String jobId = cancelledJob(fake);
-      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      assertThat(fake.jobStatus(jobId)).contains(JobState.CANCELLED);
       eventually(() -> p.inFlight() == 0, "generation released");
       assertThat(fake.requestCount(Operation.CANCEL)).isEqualTo(1);
-      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      assertThat(fake.jobStatus(jobId)).contains(JobState.CANCELLED);
     }
   }
 
@@ -580,7 +584,7 @@ class OllamaRunPodProxyTest {
       // Streaming, but the worker yields nothing and keep-alive lines are off: no write would fail either.
       caller.close();
       String jobId = cancelledJob(fake);
-      assertThat(fake.jobStatus(jobId)).contains(JobStatus.CANCELLED);
+      assertThat(fake.jobStatus(jobId)).contains(JobState.CANCELLED);
       eventually(() -> p.inFlight() == 0, "generation released");
       assertThat(fake.requestCount(Operation.CANCEL)).isEqualTo(1);
     }
@@ -595,7 +599,7 @@ class OllamaRunPodProxyTest {
           return Json.object().put("response", "first");
         }).build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).maxConcurrent(1).build();
+        OllamaRunPodProxy p = proxy(rp).concurrency(1).build();
         OllamaClient o = ollama(p)) {
       Future<String> first = pool.submit(() -> o.generate("first"));
       eventually(() -> p.inFlight() == 1, "first generation in flight");
@@ -622,7 +626,7 @@ class OllamaRunPodProxyTest {
           return Json.object().put("response", "answer to " + job.input().path("prompt").asText());
         }).build();
         RunPodClient rp = client(fake).build();
-        OllamaRunPodProxy p = proxy(rp).maxConcurrent(2).build();
+        OllamaRunPodProxy p = proxy(rp).concurrency(2).build();
         OllamaClient o = ollama(p)) {
       List<Future<String>> results = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -708,6 +712,34 @@ class OllamaRunPodProxyTest {
           assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(call.plusSeconds(5));
         }
         assertThat(p.inFlight()).isZero();
+      }
+    }
+  }
+
+  @Test
+  @SuppressWarnings("deprecation")
+  void builderChecksEverySettingInBuildAndKeepsTheOldNames() throws Exception {
+    try (FakeRunPodEndpoint fake = fake().build(); RunPodClient rp = client(fake).build()) {
+      assertThatThrownBy(() -> OllamaRunPodProxy.builder().runPod(rp).model(MODEL).port(70000).build())
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("port");
+      assertThatThrownBy(() -> OllamaRunPodProxy.builder().runPod(rp).model(MODEL).concurrency(0).build())
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("concurrency");
+      assertThatThrownBy(() -> OllamaRunPodProxy.builder().runPod(rp).model(MODEL).apiKey(" ").build())
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("apiKey");
+      assertThatThrownBy(() -> OllamaRunPodProxy.builder().runPod(rp).model(MODEL).queueKeepAlive(Duration.ZERO).build())
+          .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("queueKeepAlive");
+      try (OllamaRunPodProxy p = OllamaRunPodProxy.builder().runPod(rp).model(MODEL).maxConcurrent(1)
+          .accessToken("old-names-token-1").build()) {
+        Request req = new Request.Builder().url(p.baseUrl() + "/api/tags").build();
+        OkHttpClient http = new OkHttpClient();
+        try (Response r = http.newCall(req).execute()) {
+          assertThat(r.code()).isEqualTo(401);
+        }
+        try (Response r = http.newCall(req.newBuilder().header("Authorization", "Bearer old-names-token-1").build())
+            .execute()) {
+          assertThat(r.code()).isEqualTo(200);
+        }
+        http.connectionPool().evictAll();
       }
     }
   }

@@ -8,8 +8,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -119,7 +120,7 @@ class OpenAiCompatibleClientTest {
 
   @Test
   void worksAgainstTheFakeEndpointsOpenAiRouteWithChunksSplitAcrossSseBoundaries() {
-    dev.securetag.runpod.testing.JobHandler vllmLike = job -> {
+    dev.securetag.testing.JobHandler vllmLike = job -> {
       JsonNode in = job.input().path("openai_input");
       assertThat(job.input().path("openai_route").asText()).isEqualTo("/v1/chat/completions");
       String prompt = in.path("messages").get(in.path("messages").size() - 1).path("content").asText();
@@ -135,7 +136,7 @@ class OpenAiCompatibleClientTest {
       job.emit(Json.mapper().getNodeFactory().textNode("\ndata: [DONE]\n\n"));
       return null;
     };
-    try (dev.securetag.runpod.testing.FakeRunPodEndpoint fake = dev.securetag.runpod.testing.FakeRunPodEndpoint.builder()
+    try (dev.securetag.testing.FakeRunPodEndpoint fake = dev.securetag.testing.FakeRunPodEndpoint.builder()
             .apiKey(KEY).handler(vllmLike).build();
         OpenAiCompatibleClient c = OpenAiCompatibleClient.builder().runPodEndpoint(fake.baseUrl(), fake.endpointId())
             .apiKey(KEY).model("securetag-7b").build()) {
@@ -145,7 +146,7 @@ class OpenAiCompatibleClientTest {
       List<String> tokens = new ArrayList<>();
       assertThat(c.generateStreaming(LlmRequest.of("stream"), tokens::add).text()).isEqualTo("Hello");
       assertThat(tokens).containsExactly("Hel", "lo");
-      assertThat(fake.requestCount(dev.securetag.runpod.testing.Operation.OPENAI)).isEqualTo(2);
+      assertThat(fake.requestCount(dev.securetag.testing.Operation.OPENAI)).isEqualTo(2);
       assertThat(fake.requests()).allSatisfy(q -> assertThat(q.authorization()).isEqualTo("Bearer " + KEY));
     }
   }

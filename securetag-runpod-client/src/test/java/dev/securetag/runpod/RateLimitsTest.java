@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.Operation;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.Operation;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

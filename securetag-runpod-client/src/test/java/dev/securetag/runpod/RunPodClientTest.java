@@ -11,9 +11,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.Fault;
-import dev.securetag.runpod.testing.Operation;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.Fault;
+import dev.securetag.testing.JobState;
+import dev.securetag.testing.Operation;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -100,7 +102,7 @@ class RunPodClientTest {
             assertThat(e.kind()).isEqualTo(Kind.TIMEOUT);
             assertThat(e.isRetriable()).isTrue();
             assertThat(e.jobId()).isPresent();
-            assertThat(fake.jobStatus(e.jobId().get())).contains(JobStatus.CANCELLED);
+            assertThat(fake.jobStatus(e.jobId().get())).contains(JobState.CANCELLED);
           });
       assertThat(fake.requestCount(Operation.CANCEL)).isEqualTo(1);
     }
@@ -568,7 +570,7 @@ class RunPodClientTest {
       String id = fake.requests().stream().filter(r -> r.operation() == Operation.STATUS).findFirst().orElseThrow()
           .path().replaceAll(".*/", "");
       assertThat(f.cancel(true)).isTrue();
-      eventually(() -> fake.jobStatus(id).orElse(null) == JobStatus.CANCELLED, "job cancelled on the endpoint");
+      eventually(() -> fake.jobStatus(id).orElse(null) == JobState.CANCELLED, "job cancelled on the endpoint");
       assertThat(f).isCancelled();
     }
   }
@@ -587,7 +589,7 @@ class RunPodClientTest {
       String id = fake.requests().stream().filter(r -> r.operation() == Operation.CANCEL).findFirst().orElseThrow()
           .path().replaceAll(".*/", "");
       assertThat(id).startsWith("sync-");
-      assertThat(fake.jobStatus(id)).contains(JobStatus.CANCELLED);
+      assertThat(fake.jobStatus(id)).contains(JobState.CANCELLED);
     }
   }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.runpod.testing.FakeRunPodApi;
+import dev.securetag.testing.FakeRunPodApi;
 import org.junit.jupiter.api.Test;
 
 class RunPodEndpointsTest {

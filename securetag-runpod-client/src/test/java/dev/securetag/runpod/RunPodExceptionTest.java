@@ -2,8 +2,8 @@ package dev.securetag.runpod;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.RemoteServiceException;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

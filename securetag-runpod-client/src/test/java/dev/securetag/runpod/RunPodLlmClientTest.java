@@ -6,15 +6,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.ChatMessage;
 import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.Fault;
-import dev.securetag.runpod.testing.Operation;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.Fault;
+import dev.securetag.testing.Operation;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RunPodLlmClientTest {
@@ -37,6 +41,26 @@ class RunPodLlmClientTest {
       assertThat(input.path("options").path("num_predict").asInt()).isEqualTo(128);
       assertThat(input.path("format").asText()).isEqualTo("json");
       assertThat(llm.modelName()).isEqualTo("securetag");
+    }
+  }
+
+  @Test
+  void chatSendsMessagesAndReportsTheRunPodClientsRetries() {
+    try (FakeRunPodEndpoint fake = fake().handler(job -> Json.object()
+            .put("response", "turns " + job.input().path("messages").size()).put("model", "securetag"))
+            .build();
+        RunPodLlmClient llm = RunPodLlmClient.builder().runPod(client(fake).build()).model("securetag").build()) {
+      List<String> tokens = new ArrayList<>();
+      LlmResponse r = llm.chat(List.of(ChatMessage.user("hi"), ChatMessage.assistant("hello"), ChatMessage.user("A.5.1?")),
+          LlmRequest.builder().prompt("").system("Be exact").temperature(0.2).build(), tokens::add);
+      assertThat(r.text()).isEqualTo("turns 4");
+      assertThat(tokens).containsExactly("turns 4");
+      JsonNode input = Json.readTree(fake.requests().get(0).body(), "body").path("input");
+      assertThat(input.has("prompt")).isFalse();
+      assertThat(input.path("messages").get(0).path("role").asText()).isEqualTo("system");
+      assertThat(input.path("messages").get(3).path("content").asText()).isEqualTo("A.5.1?");
+      assertThat(input.path("options").path("temperature").asDouble()).isEqualTo(0.2);
+      assertThat(llm.retryPolicy().maxAttempts()).isEqualTo(5);
     }
   }
 

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.RemoteServiceException;
-import dev.securetag.runpod.testing.FakeRunPodApi;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.testing.FakeRunPodApi;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;

@@ -5,8 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
-import dev.securetag.runpod.testing.FakeRunPodApi;
-import dev.securetag.train.TinyLlamaFactory;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.testing.FakeRunPodApi;
+import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.TrainCli;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;

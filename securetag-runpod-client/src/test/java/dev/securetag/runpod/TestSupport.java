@@ -1,6 +1,7 @@
 package dev.securetag.runpod;
 
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.testing.FakeRunPodEndpoint;
 import java.time.Duration;
 import java.util.function.BooleanSupplier;
 

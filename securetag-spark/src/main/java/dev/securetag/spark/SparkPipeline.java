@@ -115,7 +115,8 @@ public final class SparkPipeline {
       Optional<String> errorKind, Optional<String> error, boolean skipped) {}
 
   private SparkPipeline(Builder b) {
-    this.inputs = List.copyOf(b.inputs);
+    this.inputs = b.inputs.stream()
+        .map(in -> in.contains(":") ? in : Path.of(in).toAbsolutePath().toString()).toList();
     this.outputDir = b.outputDir;
     this.cacheDir = b.cacheDir != null ? b.cacheDir : b.outputDir.resolve("qa-cache");
     this.tokenizer = b.tokenizer;
@@ -259,11 +260,7 @@ public final class SparkPipeline {
      * {@code s3a://bucket/standards/**}); repeatable. Relative local paths are resolved on the driver.
      */
     public Builder input(String pathOrGlob) {
-      Objects.requireNonNull(pathOrGlob, "input");
-      if (pathOrGlob.contains(",")) {
-        throw new IllegalArgumentException("one path per input(...) call (Hadoop splits on commas): " + pathOrGlob);
-      }
-      inputs.add(pathOrGlob.contains(":") ? pathOrGlob : Path.of(pathOrGlob).toAbsolutePath().toString());
+      inputs.add(pathOrGlob);
       return this;
     }
 
@@ -346,6 +343,14 @@ public final class SparkPipeline {
     public SparkPipeline build() {
       if (inputs.isEmpty()) {
         throw new IllegalStateException("SparkPipeline needs at least one input");
+      }
+      for (String in : inputs) {
+        if (in == null) {
+          throw new IllegalArgumentException("SparkPipeline.input must not be null");
+        }
+        if (in.contains(",")) {
+          throw new IllegalArgumentException("one path per input(...) call (Hadoop splits on commas): " + in);
+        }
       }
       if (outputDir == null) {
         throw new IllegalStateException("SparkPipeline needs an output directory");

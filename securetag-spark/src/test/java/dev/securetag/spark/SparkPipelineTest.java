@@ -241,7 +241,7 @@ class SparkPipelineTest {
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("input");
     assertThatThrownBy(() -> SparkPipeline.builder().input("/tmp/a.pdf").build())
         .isInstanceOf(IllegalStateException.class).hasMessageContaining("output");
-    assertThatThrownBy(() -> SparkPipeline.builder().input("/a.pdf,/b.pdf"))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> SparkPipeline.builder().input("/a.pdf,/b.pdf").output(Path.of("x")).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("one path per input");
   }
 }

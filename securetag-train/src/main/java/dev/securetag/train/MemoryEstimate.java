@@ -1,5 +1,6 @@
 package dev.securetag.train;
 
+import dev.securetag.core.HfConfig;
 import java.util.List;
 import java.util.Locale;
 
@@ -67,14 +68,14 @@ public final class MemoryEstimate {
   }
 
   /** Mistral-7B-v0.1's architecture (hidden 4096, 32 layers, 32 heads / 8 KV heads, intermediate 14336, vocab 32000). */
-  public static LlamaConfig mistral7b() {
-    return LlamaConfig.builder().architecture(Architecture.MISTRAL).vocabSize(32000).hiddenSize(4096)
+  public static HfConfig mistral7b() {
+    return HfConfig.builder().architecture(HfConfig.Architecture.MISTRAL).vocabSize(32000).hiddenSize(4096)
         .intermediateSize(14336).numHiddenLayers(32).numAttentionHeads(32).numKeyValueHeads(8).rmsNormEps(1e-5)
         .ropeTheta(10000.0).maxPositionEmbeddings(32768).eosTokenIds(List.of(2)).build();
   }
 
   /** The estimate for {@code c} with adapters {@code lora} under {@code run}. */
-  public static Breakdown estimate(LlamaConfig c, LoraConfig lora, Run run) {
+  public static Breakdown estimate(HfConfig c, LoraConfig lora, Run run) {
     if (c.isMoe()) {
       throw new IllegalArgumentException("the estimate covers dense Llama/Mistral layers, not Mixtral");
     }

@@ -1,19 +1,19 @@
 package dev.securetag.train;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.AtomicFiles;
+import dev.securetag.core.HfConfig;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.train.internal.DecoderForward;
 import dev.securetag.train.internal.Jsonl;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -50,7 +50,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class QloraTrainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(QloraTrainer.class);
-  private static final int IGNORE = LlamaModel.IGNORE;
+  private static final int IGNORE = DecoderForward.IGNORE;
 
   private final Builder cfg;
   private final LlamaModel model;
@@ -120,7 +120,7 @@ public final class QloraTrainer implements AutoCloseable {
       this.truncated = counts[0];
       this.dropped = counts[1];
       this.skippedLines = List.copyOf(skipped);
-      this.params = model.loraParameters();
+      this.params = model.weights().loraParameters();
       this.master = new float[params.size()][];
       this.adamM = new float[params.size()][];
       this.adamV = new float[params.size()][];
@@ -145,7 +145,7 @@ public final class QloraTrainer implements AutoCloseable {
 
   private List<Seq> tokenize(List<Jsonl.Example> examples, int[] counts) {
     List<Seq> out = new ArrayList<>();
-    LlamaConfig c = model.config();
+    HfConfig c = model.config();
     int eos = c.eosTokenIds().get(0);
     for (Jsonl.Example e : examples) {
       String prompt = PromptTemplate.prompt(e.instruction(), e.input());
@@ -382,7 +382,7 @@ public final class QloraTrainer implements AutoCloseable {
    */
   private double backwardMicroBatch(List<Seq> batch, int cycleTokens, SplittableRandom drop, long[] stats) {
     Padded pb = pad(batch);
-    LlamaModel.TrainStep r = model.trainBackward(pb.ids, pb.lengths, pb.segments, pb.targets, drop,
+    DecoderForward.TrainStep r = model.decoder().trainBackward(pb.ids, pb.lengths, pb.segments, pb.targets, drop,
         lossScale / cycleTokens, cfg.gradientCheckpointing);
     stats[0] = r.forwardNanos() - r.forwardDequantNanos();
     stats[1] = r.backwardNanos() - r.backwardDequantNanos();
@@ -527,7 +527,7 @@ public final class QloraTrainer implements AutoCloseable {
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
         Padded pb = pad(batch);
-        nll += LlamaModel.noGrad(() -> model.nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, null)
+        nll += DecoderForward.noGrad(() -> model.decoder().nllSum(pb.ids, pb.lengths, pb.segments, pb.targets, null)
             .toType(DataType.FLOAT64, false).getDouble());
       }
       for (Seq s : batch) {

@@ -6,6 +6,7 @@ import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
+import dev.securetag.core.internal.DaemonThreads;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -22,8 +23,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
@@ -307,12 +306,7 @@ public final class TrainCli {
       try {
         Files.createDirectories(work.resolve("dataset"));
         HttpServer http = HttpServer.create(address, 16);
-        AtomicInteger n = new AtomicInteger();
-        ExecutorService threads = Executors.newCachedThreadPool(r -> {
-          Thread t = new Thread(r, "securetag-job-http-" + n.incrementAndGet());
-          t.setDaemon(true);
-          return t;
-        });
+        ExecutorService threads = DaemonThreads.cachedPool("securetag-job-http");
         http.setExecutor(threads);
         JobServer s = new JobServer(http, threads, work, token);
         http.createContext("/", s::handle);

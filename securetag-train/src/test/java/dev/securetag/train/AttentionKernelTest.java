@@ -2,6 +2,8 @@ package dev.securetag.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.securetag.core.HfConfig;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,7 +25,7 @@ class AttentionKernelTest {
 
   @Test
   void sdpaLogitsEqualExplicitAttentionAndTheScalarReference() {
-    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MISTRAL).slidingWindow(5).hiddenSize(32).layers(2)
+    Path dir = TinyLlamaFactory.builder().architecture(HfConfig.Architecture.MISTRAL).slidingWindow(5).hiddenSize(32).layers(2)
         .heads(4).kvHeads(2).intermediateSize(48).vocabSize(400).seed(41).build().writeTo(tmp.resolve("m"));
     double[][] ref = new ReferenceForward(dir).logits(PROMPT);
     try (LlamaModel sdpa = LlamaModel.load(dir, opts(AttentionKernel.SDPA));
@@ -37,11 +39,11 @@ class AttentionKernelTest {
       int[][] batch = {PROMPT, {1, 50, 60, 70, 0, 0, 0, 0, 0, 0, 0, 0}};
       int[] lengths = {PROMPT.length, 4};
       int[][] segments = {{0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1}, {0, 0, 0, 0, -1, -1, -1, -1, -1, -1, -1, -1}};
-      float[] a = sdpa.forward(batch, lengths, null, null).toFloatArray();
-      float[] b = explicit.forward(batch, lengths, null, null).toFloatArray();
+      float[] a = sdpa.decoder().forward(batch, lengths, null, null).toFloatArray();
+      float[] b = explicit.decoder().forward(batch, lengths, null, null).toFloatArray();
       assertThat(maxAbsDiff(a, b)).isLessThan(1e-5);
-      a = sdpa.forward(batch, lengths, segments, null, null).toFloatArray();
-      b = explicit.forward(batch, lengths, segments, null, null).toFloatArray();
+      a = sdpa.decoder().forward(batch, lengths, segments, null, null).toFloatArray();
+      b = explicit.decoder().forward(batch, lengths, segments, null, null).toFloatArray();
       assertThat(maxAbsDiff(a, b)).isLessThan(1e-5);
       try (LlamaModel.Session s = sdpa.newSession()) {
         s.append(java.util.Arrays.copyOfRange(PROMPT, 0, 6));

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.testfixtures.CudaTestDevice;
 import dev.securetag.train.internal.DeviceNf4;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;

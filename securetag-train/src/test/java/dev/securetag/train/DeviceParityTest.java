@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.io.IOException;
 import java.nio.DoubleBuffer;
 import java.nio.file.Path;
@@ -80,13 +81,13 @@ class DeviceParityTest {
     float[][] host;
     float[][] torch;
     try (LlamaModel m = LlamaModel.load(dir, ModelOptions.builder().device(ComputeDevice.CPU).build())) {
-      assertThat(m.allLinears().get(0).quantized()).isTrue();
+      assertThat(m.weights().allLinears().get(0).quantized()).isTrue();
       host = m.logits(prompt);
     }
     System.setProperty("securetag.train.nf4Dequant", "torch");
     try (LlamaModel m = LlamaModel.load(dir, ModelOptions.builder().device(ComputeDevice.CPU).build())) {
       torch = m.logits(prompt);
-      assertThat(m.allLinears().get(0).nf4().doubleQuant()).isTrue();
+      assertThat(m.weights().allLinears().get(0).nf4().doubleQuant()).isTrue();
     } finally {
       System.clearProperty("securetag.train.nf4Dequant");
     }
@@ -107,7 +108,7 @@ class DeviceParityTest {
       GradientCheckpointingTest.randomise(m, 2);
       for (boolean checkpoint : new boolean[] {false, true}) {
         double[][] grads = GradientCheckpointingTest.gradients(m, checkpoint, null, 0, new double[1]);
-        List<NDArray> params = m.loraParameters();
+        List<NDArray> params = m.weights().loraParameters();
         SplittableRandom rng = new SplittableRandom(3);
         double eps = 1e-5;
         int checked = 0;
@@ -140,7 +141,7 @@ class DeviceParityTest {
   private static double loss(LlamaModel m) {
     try (NDScope s = new NDScope()) {
       s.suppressNotUsedWarning();
-      return m.nllSum(GradientCheckpointingTest.TOKENS, GradientCheckpointingTest.LENGTHS,
+      return m.decoder().nllSum(GradientCheckpointingTest.TOKENS, GradientCheckpointingTest.LENGTHS,
           GradientCheckpointingTest.TARGETS, null).toType(DataType.FLOAT64, false).getDouble();
     }
   }

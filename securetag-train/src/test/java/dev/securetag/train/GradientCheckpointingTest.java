@@ -3,6 +3,9 @@ package dev.securetag.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.ndarray.NDArray;
+import dev.securetag.core.HfConfig;
+import dev.securetag.testing.TinyLlamaFactory;
+import dev.securetag.train.internal.DecoderForward;
 import java.nio.DoubleBuffer;
 import java.nio.FloatBuffer;
 import java.nio.file.Path;
@@ -25,10 +28,10 @@ class GradientCheckpointingTest {
 
   /** Gradients of all adapter parameters after one trainBackward, then zeroed. */
   static double[][] gradients(LlamaModel m, boolean checkpoint, int[][] segments, long dropoutSeed, double[] loss) {
-    LlamaModel.TrainStep r = m.trainBackward(TOKENS, LENGTHS, segments, TARGETS, new SplittableRandom(dropoutSeed),
+    DecoderForward.TrainStep r = m.decoder().trainBackward(TOKENS, LENGTHS, segments, TARGETS, new SplittableRandom(dropoutSeed),
         0.5, checkpoint);
     loss[0] = r.nllSum();
-    List<NDArray> ps = m.loraParameters();
+    List<NDArray> ps = m.weights().loraParameters();
     double[][] g = new double[ps.size()][];
     for (int i = 0; i < ps.size(); i++) {
       NDArray grad = ps.get(i).getGradient();
@@ -42,7 +45,7 @@ class GradientCheckpointingTest {
   /** Random non-zero adapters, so every A and B gradient carries signal. */
   static void randomise(LlamaModel m, long seed) {
     SplittableRandom rng = new SplittableRandom(seed);
-    for (NDArray p : m.loraParameters()) {
+    for (NDArray p : m.weights().loraParameters()) {
       int n = (int) p.size();
       if (p.getDataType() == ai.djl.ndarray.types.DataType.FLOAT64) {
         double[] v = new double[n];
@@ -108,7 +111,7 @@ class GradientCheckpointingTest {
 
   @Test
   void checkpointedGradientsEqualFullGraphGradientsForPackedRowsAndMixtral() {
-    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MIXTRAL).experts(4, 2).hiddenSize(32).layers(2)
+    Path dir = TinyLlamaFactory.builder().architecture(HfConfig.Architecture.MIXTRAL).experts(4, 2).hiddenSize(32).layers(2)
         .heads(4).kvHeads(2).intermediateSize(40).vocabSize(400).seed(33).build().writeTo(tmp.resolve("mixtral"));
     int[][] segments = {{0, 0, 0, 0, 1, 1, 1, 1}, {0, 0, 0, 0, 0, -1, -1, -1}};
     checkEquivalent(dir, ModelOptions.builder().float64(true).build(), segments, 1e-10);

@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.securetag.train.internal.BnbTables;
 import dev.securetag.train.internal.CpuKernelBackend;
-import dev.securetag.train.internal.CudaKernelBackend;
+import java.util.List;
+import java.util.Optional;
 import java.util.SplittableRandom;
 import org.assertj.core.data.Offset;
 import org.junit.jupiter.api.Test;
@@ -67,33 +68,52 @@ class KernelBackendsTest {
     }
   }
 
-  /** Skips only where no NVIDIA device is visible; on a GPU machine a CUDA backend that does not load fails. */
-  @Test
-  void cudaBackendMatchesScalarReferenceWhereADeviceExists() {
-    CudaTestDevice.requireCuda(CudaKernelBackend.unavailableReason(), CudaTestDevice.detect());
-    try (KernelBackend cuda = CudaKernelBackend.open()) {
-      checkBackend(cuda);
+  /** A provider of the real CPU kernels under another name and rank, to exercise the selection rules. */
+  private record Provider(String name, int rank, Optional<String> unavailableReason, int threads)
+      implements KernelBackendProvider {
+    @Override
+    public KernelBackend open(int ignored) {
+      return new CpuKernelBackend(threads);
     }
   }
 
   @Test
-  void autoSelectionExplainsWhyCudaWasNotChosen() {
-    var reason = CudaKernelBackend.unavailableReason();
+  void withoutTheCudaModuleAutoSelectsCpuAndNamesTheMissingModule() {
+    assertThat(KernelBackends.providers()).extracting(KernelBackendProvider::name).containsExactly("cpu");
     KernelBackends.Selection s = KernelBackends.select(KernelBackends.Preference.AUTO, 2);
     try (KernelBackend kb = s.backend()) {
-      if (reason.isPresent()) {
-        assertThat(kb.name()).startsWith("cpu");
-        assertThat(s.reason()).contains("CUDA unavailable").contains(reason.get());
-        assertThatThrownBy(() -> KernelBackends.select(KernelBackends.Preference.CUDA, 1))
-            .isInstanceOf(IllegalStateException.class).hasMessageContaining(reason.get());
-      } else {
-        assertThat(kb.name()).startsWith("cuda");
-      }
+      assertThat(kb.name()).isEqualTo("cpu(2 threads)");
+      assertThat(s.reason()).contains("CUDA unavailable").contains("securetag-train-cuda");
     }
+    assertThatThrownBy(() -> KernelBackends.select(KernelBackends.Preference.CUDA, 1))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("securetag-train-cuda");
     KernelBackends.Selection cpu = KernelBackends.select(KernelBackends.Preference.CPU, 1);
     cpu.backend().close();
     cpu.backend().close();
+    assertThat(cpu.reason()).isEqualTo("CPU backend requested");
     assertThatThrownBy(() -> cpu.backend().mergeLora(new float[1], 1, 1, new float[1], new float[1], 1, 1f))
         .isInstanceOf(IllegalStateException.class);
+  }
+
+  @Test
+  void autoPicksTheAvailableProviderOfHighestRankAndExplainsTheSkippedOnes() {
+    List<KernelBackendProvider> providers = List.of(new Provider("cpu", 0, Optional.empty(), 1),
+        new Provider("cuda", 100, Optional.of("no CUDA device"), 2), new Provider("fast", 50, Optional.empty(), 3));
+    KernelBackends.Selection s = KernelBackends.select(KernelBackends.Preference.AUTO, 1, providers);
+    try (KernelBackend kb = s.backend()) {
+      assertThat(kb.name()).isEqualTo("cpu(3 threads)");
+    }
+    assertThat(s.reason()).isEqualTo("CUDA unavailable: no CUDA device");
+    KernelBackends.Selection cuda = KernelBackends.select(KernelBackends.Preference.AUTO, 1,
+        List.of(new Provider("cpu", 0, Optional.empty(), 1), new Provider("cuda", 100, Optional.empty(), 2)));
+    try (KernelBackend kb = cuda.backend()) {
+      assertThat(kb.name()).isEqualTo("cpu(2 threads)");
+    }
+    assertThat(cuda.reason()).isEqualTo("CUDA device available");
+    assertThatThrownBy(() -> KernelBackends.select(KernelBackends.Preference.CUDA, 1, providers))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no CUDA device");
+    assertThatThrownBy(() -> KernelBackends.select(KernelBackends.Preference.AUTO, 1,
+        List.of(new Provider("cuda", 100, Optional.of("no driver"), 1))))
+        .isInstanceOf(IllegalStateException.class).hasMessageContaining("no driver");
   }
 }

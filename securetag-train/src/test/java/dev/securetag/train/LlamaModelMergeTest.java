@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -72,7 +73,7 @@ class LlamaModelMergeTest {
       try (SafetensorsReader src = SafetensorsReader.open(dir)) {
         original = src.readFloats(Q + ".weight");
       }
-      float[] nf4 = m.allLinears().stream().filter(l -> l.name().equals(Q)).findFirst().orElseThrow().baseWeight();
+      float[] nf4 = m.weights().allLinears().stream().filter(l -> l.name().equals(Q)).findFirst().orElseThrow().baseWeight();
       int in = 64;
       int out = 64;
       float[] wantOriginal = expectedMerge(original, m.loraA(Q), m.loraB(Q), out, in, 4, 2.0);

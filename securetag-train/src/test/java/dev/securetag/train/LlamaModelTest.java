@@ -3,6 +3,8 @@ package dev.securetag.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.HfConfig;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -73,14 +75,14 @@ class LlamaModelTest {
 
   @Test
   void djlForwardMatchesScalarReferenceForMixtralTop2RouterWithAndWithoutKvCache() {
-    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MIXTRAL).experts(4, 2).hiddenSize(32).layers(2)
+    Path dir = TinyLlamaFactory.builder().architecture(HfConfig.Architecture.MIXTRAL).experts(4, 2).hiddenSize(32).layers(2)
         .heads(4).kvHeads(1).intermediateSize(40).vocabSize(400).seed(5).build().writeTo(tmp.resolve("mixtral"));
     checkAgainstReference(dir);
   }
 
   @Test
   void slidingWindowMasksKeysOutsideTheWindowLikeTheReference() {
-    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MISTRAL).slidingWindow(4).hiddenSize(32).layers(2)
+    Path dir = TinyLlamaFactory.builder().architecture(HfConfig.Architecture.MISTRAL).slidingWindow(4).hiddenSize(32).layers(2)
         .heads(4).kvHeads(2).intermediateSize(48).vocabSize(400).tieWordEmbeddings(true).seed(9).build()
         .writeTo(tmp.resolve("mistral"));
     checkAgainstReference(dir);
@@ -112,7 +114,7 @@ class LlamaModelTest {
     try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision());
         ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
       scope.suppressNotUsedWarning();
-      float[] batch = m.forward(new int[][] {PROMPT, {1, 50, 60, 70, 0, 0, 0, 0, 0, 0, 0, 0}},
+      float[] batch = m.decoder().forward(new int[][] {PROMPT, {1, 50, 60, 70, 0, 0, 0, 0, 0, 0, 0, 0}},
           new int[] {PROMPT.length, 4}, null, null).toFloatArray();
       float[][] alone = m.logits(shortSeq);
       int v = m.config().vocabSize();
@@ -126,7 +128,7 @@ class LlamaModelTest {
 
   @Test
   void packedRowRestartsPositionsAndIsolatesDocuments() {
-    Path dir = TinyLlamaFactory.builder().architecture(Architecture.MISTRAL).slidingWindow(6).hiddenSize(32).layers(2)
+    Path dir = TinyLlamaFactory.builder().architecture(HfConfig.Architecture.MISTRAL).slidingWindow(6).hiddenSize(32).layers(2)
         .heads(4).kvHeads(2).intermediateSize(48).vocabSize(400).seed(6).build().writeTo(tmp.resolve("packed"));
     int[] a = {1, 50, 60, 70, 80, 90, 100, 110};
     int[] b = {1, 7, 8, 9, 10};
@@ -138,7 +140,7 @@ class LlamaModelTest {
     try (LlamaModel m = LlamaModel.load(dir, ModelOptions.fullPrecision());
         ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope()) {
       scope.suppressNotUsedWarning();
-      float[] packed = m.forward(new int[][] {row}, new int[] {row.length}, new int[][] {seg}, null, null).toFloatArray();
+      float[] packed = m.decoder().forward(new int[][] {row}, new int[] {row.length}, new int[][] {seg}, null, null).toFloatArray();
       int v = m.config().vocabSize();
       float[][] la = m.logits(a);
       float[][] lb = m.logits(b);

@@ -2,6 +2,8 @@ package dev.securetag.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.securetag.core.HfConfig;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -79,7 +81,7 @@ class MemoryEstimateTest {
     // quick while its activations (tens of MB) stand well above the measurement noise.
     TinyLlamaFactory factory = TinyLlamaFactory.builder().hiddenSize(128).layers(4).heads(4).kvHeads(2)
         .intermediateSize(512).vocabSize(512).maxPositions(1024).seed(5).build();
-    LlamaConfig cfg = factory.config();
+    HfConfig cfg = factory.config();
     Path base = factory.writeTo(tmp.resolve("m"));
     int batch = 8;
     int seq = 512;

@@ -1,5 +1,6 @@
 package dev.securetag.train;
 
+import dev.securetag.train.internal.DecoderForward;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,15 +35,15 @@ public final class MemoryProbeMain {
           tokens[b][t] = 3 + rng.nextInt(m.config().vocabSize() - 3);
         }
         for (int t = 0; t < seq; t++) {
-          targets[b][t] = t + 1 < seq ? tokens[b][t + 1] : LlamaModel.IGNORE;
+          targets[b][t] = t + 1 < seq ? tokens[b][t + 1] : DecoderForward.IGNORE;
         }
       }
-      m.trainBackward(tokens, lengths, null, targets, null, 1.0, checkpoint);
+      m.decoder().trainBackward(tokens, lengths, null, targets, null, 1.0, checkpoint);
       zeroGrads(m);
       System.gc();
       long before = status("VmRSS");
       Files.writeString(Path.of("/proc/self/clear_refs"), "5");
-      m.trainBackward(tokens, lengths, null, targets, null, 1.0, checkpoint);
+      m.decoder().trainBackward(tokens, lengths, null, targets, null, 1.0, checkpoint);
       long peak = status("VmHWM");
       System.out.println("BASE " + before);
       System.out.println("PEAK " + (peak - before));
@@ -51,7 +52,7 @@ public final class MemoryProbeMain {
   }
 
   private static void zeroGrads(LlamaModel m) {
-    for (var p : m.loraParameters()) {
+    for (var p : m.weights().loraParameters()) {
       var g = p.getGradient();
       g.muli(0);
       g.close();

@@ -2,6 +2,7 @@ package dev.securetag.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.securetag.testing.TinyLlamaFactory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;

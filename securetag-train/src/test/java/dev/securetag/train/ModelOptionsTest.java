@@ -2,6 +2,7 @@ package dev.securetag.train;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.securetag.train.internal.DecoderLoader;
 import org.junit.jupiter.api.Test;
 
 class ModelOptionsTest {
@@ -20,9 +21,9 @@ class ModelOptionsTest {
   @Test
   void autoPrecisionIsBf16OnCudaAndFp32OnTheCpuAndFloat64ExcludesLowPrecision() {
     ModelOptions d = ModelOptions.builder().build();
-    assertThat(LlamaModel.resolvePrecision(d, ai.djl.Device.gpu(0))).isEqualTo(Precision.BF16);
-    assertThat(LlamaModel.resolvePrecision(d, ai.djl.Device.cpu())).isEqualTo(Precision.FP32);
-    assertThat(LlamaModel.resolvePrecision(ModelOptions.builder().precision(Precision.FP16).build(),
+    assertThat(DecoderLoader.resolvePrecision(d, ai.djl.Device.gpu(0))).isEqualTo(Precision.BF16);
+    assertThat(DecoderLoader.resolvePrecision(d, ai.djl.Device.cpu())).isEqualTo(Precision.FP32);
+    assertThat(DecoderLoader.resolvePrecision(ModelOptions.builder().precision(Precision.FP16).build(),
         ai.djl.Device.cpu())).isEqualTo(Precision.FP16);
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> LlamaModel.load(java.nio.file.Path.of("unused"),
         ModelOptions.builder().float64(true).precision(Precision.BF16).build()))

@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.DataType;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.Json;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.testing.TinyLlamaFactory;
+import dev.securetag.train.internal.DecoderForward;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -298,7 +300,7 @@ class QloraTrainerTest {
       int respStart = 1 + prompt.length;
       for (int i = 0; i < s.ids().length; i++) {
         if (i < respStart - 1 || i == s.ids().length - 1) {
-          assertThat(s.targets()[i]).as("position %d", i).isEqualTo(LlamaModel.IGNORE);
+          assertThat(s.targets()[i]).as("position %d", i).isEqualTo(DecoderForward.IGNORE);
         } else {
           assertThat(s.targets()[i]).isEqualTo(s.ids()[i + 1]);
         }
@@ -322,7 +324,7 @@ class QloraTrainerTest {
       assertThat(s.lossTokens()).isEqualTo(s.ids().length - respStart);
       try (NDScope scope = new NDScope()) {
         scope.suppressNotUsedWarning();
-        double nll = m.nllSum(new int[][] {s.ids()}, new int[] {s.ids().length}, new int[][] {s.targets()}, null)
+        double nll = m.decoder().nllSum(new int[][] {s.ids()}, new int[] {s.ids().length}, new int[][] {s.targets()}, null)
             .toType(DataType.FLOAT64, false).getDouble();
         assertThat(nll).isCloseTo(manual, org.assertj.core.data.Offset.offset(1e-3));
       }

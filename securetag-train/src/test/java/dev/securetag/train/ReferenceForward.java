@@ -1,5 +1,6 @@
 package dev.securetag.train;
 
+import dev.securetag.core.HfConfig;
 import dev.securetag.core.SafetensorsReader;
 import java.nio.file.Path;
 import java.util.Arrays;
@@ -9,13 +10,13 @@ import java.util.Arrays;
  * modelling code (half-split RoPE, GQA by block repeat, top-k renormalised router), used only to check the DJL model.
  */
 final class ReferenceForward {
-  private final LlamaConfig c;
+  private final HfConfig c;
   private final SafetensorsReader st;
   private final double[][] loraDelta;
   private final java.util.Map<String, double[]> extra = new java.util.HashMap<>();
 
   ReferenceForward(Path dir) {
-    this.c = LlamaConfig.load(dir);
+    this.c = HfConfig.load(dir);
     this.st = SafetensorsReader.open(dir);
     this.loraDelta = null;
   }

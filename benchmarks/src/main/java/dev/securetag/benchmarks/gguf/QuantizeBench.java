@@ -59,7 +59,7 @@ public final class QuantizeBench {
           resetPeaks();
           long c0 = cpuNanos();
           long t0 = System.nanoTime();
-          GgufQuantizer.builder().model(dir).outType(GgufOutType.valueOf(type)).threads(threads).build().write(out);
+          GgufQuantizer.builder().baseModel(dir).outType(GgufOutType.valueOf(type)).threads(threads).build().write(out);
           double s = (System.nanoTime() - t0) / 1e9;
           double cpu = (cpuNanos() - c0) / 1e9;
           System.out.printf(Locale.ROOT, "| %s | %d | %.2f | %.1f | %.2f | %.1f | %.1f | %d |%n", type, threads, s,

@@ -134,12 +134,15 @@ public final class DecodeBench {
             .build()) {
           Random rnd = new Random(1);
           int[] prompt = rnd.ints(promptLen, 259, shape.vocab).toArray();
-          try (GgufSession warm = m.newSession()) {
-            // Compiles the batched and single-token kernels (C2 needs many calls, and is slow to get CPU on a
-            // loaded machine) and faults in the mapping before timing.
-            float[] l = warm.eval(prompt);
-            for (int i = 0; i < 4; i++) {
-              l = warm.eval(argmax(l));
+          // Warm-up for at least 4 s of prompts and decode steps: C2 compiles the large kernel methods late, and
+          // later still when other processes share the cores; a step timed in C1 code is several times slower.
+          long w0 = System.nanoTime();
+          while (System.nanoTime() - w0 < 4_000_000_000L) {
+            try (GgufSession warm = m.newSession()) {
+              float[] l = warm.eval(prompt);
+              for (int i = 0; i < decode; i++) {
+                l = warm.eval(argmax(l));
+              }
             }
           }
           double promptTps = 0;

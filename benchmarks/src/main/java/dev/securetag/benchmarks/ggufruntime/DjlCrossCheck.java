@@ -6,7 +6,7 @@ import dev.securetag.gguf.GgufQuantizer;
 import dev.securetag.gguf.GgufSession;
 import dev.securetag.train.LlamaModel;
 import dev.securetag.train.ModelOptions;
-import dev.securetag.train.TinyLlamaFactory;
+import dev.securetag.testing.TinyLlamaFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;

@@ -17,15 +17,20 @@ import java.util.Random;
  * the core's L2 cache (kernel-bound) and one of 256 MiB that must stream from memory (what decoding sees). Timed
  * with the thread's CPU time, so the figures hold on a loaded machine.
  *
- * <p>Args: {@code [types, default Q8_0,Q4_K,Q6_K,Q5_0] [--l2only]}.
+ * <p>Args: {@code [types, default Q8_0,Q4_K,Q6_K,Q5_K,Q4_0,Q5_0] [--l2only | --gemm]}; {@code --gemm} measures the
+ * batched prompt kernel instead.
  */
 public final class KernelBench {
   private KernelBench() {}
 
   public static void main(String[] args) {
-    String[] types = args.length == 0 || args[0].startsWith("--") ? new String[] {"Q8_0", "Q4_K", "Q6_K", "Q5_0"}
+    String[] types = args.length == 0 || args[0].startsWith("--") ? new String[] {"Q8_0", "Q4_K", "Q6_K", "Q5_K", "Q4_0", "Q5_0"}
         : args[0].split(",");
     boolean l2Only = args.length > 0 && args[args.length - 1].equals("--l2only");
+    if (args.length > 0 && args[args.length - 1].equals("--gemm")) {
+      gemm(types, 64);
+      return;
+    }
     int cols = 2048;
     System.out.printf(Locale.ROOT, "vector lanes %d, cols %d, load %s%n", VectorKernels.lanes(), cols, load());
     System.out.println("| type | matrix | int8 dot GB/s | float dot GB/s |");
@@ -85,6 +90,46 @@ public final class KernelBench {
       }, bytes * reps);
       System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f |%n", name,
           bytes < (4 << 20) ? (bytes >> 10) + " KiB (L2)" : (bytes >> 20) + " MiB (memory)", dot, flt);
+    }
+  }
+
+  /**
+   * The batched prompt kernel on one thread: four rows decoded to floats, then the 4 x 4 FMA tile over a batch of
+   * {@code tokens} inputs (what {@code Transformer} runs per row group), in G multiply-adds per second of CPU time.
+   */
+  static void gemm(String[] types, int tokens) {
+    int cols = 2048;
+    int rows = 1024;
+    System.out.println();
+    System.out.println("| type | batched prompt kernel, " + tokens + " tokens: GMAC/s (1 thread) |");
+    System.out.println("|---|---:|");
+    for (String name : types) {
+      GgmlType type = GgmlType.valueOf(name);
+      int rb = (int) type.rowBytes(cols);
+      QMatrix m = new QMatrix("w", type, matrix(type, cols, rows, rb), rows, cols, true);
+      Random rnd = new Random(5);
+      float[][] xs = new float[tokens][cols];
+      for (float[] x : xs) {
+        for (int i = 0; i < cols; i++) {
+          x[i] = (float) rnd.nextGaussian();
+        }
+      }
+      float[][] out = new float[tokens][rows];
+      float[][] dec = new float[4][cols];
+      Runnable pass = () -> {
+        for (int r = 0; r < rows; r += 4) {
+          for (int i = 0; i < 4; i++) {
+            m.decodeRow(r + i, dec[i]);
+          }
+          for (int b = 0; b + 4 <= tokens; b += 4) {
+            VectorKernels.dot4x4(dec[0], dec[1], dec[2], dec[3], xs[b], xs[b + 1], xs[b + 2], xs[b + 3], cols, out[b],
+                out[b + 1], out[b + 2], out[b + 3], r);
+          }
+        }
+      };
+      // best() counts "bytes"; pass the multiply-adds instead.
+      double gmacs = best(pass, (long) rows * cols * tokens);
+      System.out.printf(Locale.ROOT, "| %s | %.1f |%n", name, gmacs);
     }
   }
 

@@ -21,7 +21,9 @@ import java.util.concurrent.TimeUnit;
  * file, so no page is OCR'd) on a synthetic 300-page standard, with 1 and 2 threads in a warm JVM, against poppler's
  * {@code pdftotext} on the same files when it is installed.
  *
- * <p>Args: {@code [pages=300] [copies=4] [rounds=3] [workDir=target/pdf-bench]}. The corpus is {@code copies} copies
+ * <p>Args: {@code [pages=300] [copies=4] [rounds=3] [workDir=target/pdf-bench]}; {@code ocr ...} and
+ * {@code real DIR ...} run the OCR throughput bench ({@link #ocrBench}) and the real-PDF set bench
+ * ({@link #realBench}) instead. The corpus is {@code copies} copies
  * of the document (threads work across files); a single copy is also timed, where the threads split the document
  * into page ranges.
  */
@@ -30,6 +32,14 @@ public final class PdfCorpusBench {
   private PdfCorpusBench() {}
 
   public static void main(String[] args) throws Exception {
+    if (args.length > 0 && args[0].equals("ocr")) {
+      ocrBench(args);
+      return;
+    }
+    if (args.length > 0 && args[0].equals("real")) {
+      realBench(args);
+      return;
+    }
     int pages = args.length > 0 ? Integer.parseInt(args[0]) : 300;
     int copies = args.length > 1 ? Integer.parseInt(args[1]) : 4;
     int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
@@ -157,6 +167,105 @@ public final class PdfCorpusBench {
   private static void waitFor(Process p) throws InterruptedException {
     if (p.waitFor() != 0) {
       throw new IllegalStateException("pdftotext failed with exit code " + p.exitValue());
+    }
+  }
+
+  /**
+   * OCR throughput: a corpus whose first document has {@code scanPages} scanned pages (rendered text, no text layer)
+   * followed by two short text documents, extracted with OcrMode.AUTO and 1 and 2 threads. Reports OCR pages/s (OCR'd
+   * pages per second of wall time) and the speed-up from the second thread: with per-page OCR scheduling both threads
+   * work on the scanned document. Args: {@code ocr [scanPages=8] [rounds=2] [workDir=target/pdf-bench-ocr]}.
+   */
+  static void ocrBench(String[] args) throws Exception {
+    int scanPages = args.length > 1 ? Integer.parseInt(args[1]) : 8;
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+    Path work = Path.of(args.length > 3 ? args[3] : "target/pdf-bench-ocr");
+    Files.createDirectories(work);
+    List<String> text = List.of(
+        "Incident response procedures shall be documented, tested at least annually and updated after every major",
+        "security incident affecting customer data. The security team reviews audit logs daily and escalates",
+        "suspicious events to the incident manager, who decides within one hour whether an incident is declared.",
+        "Evidence is preserved before systems are restored: memory images, disk images and the relevant logs are",
+        "copied to write-once storage and their hashes are recorded in the incident ticket.");
+    Path scan = work.resolve("a-scan.pdf");
+    try (PdfLayoutWriter w = PdfLayoutWriter.standard14()) {
+      for (int p = 0; p < scanPages; p++) {
+        List<String> lines = new ArrayList<>();
+        lines.add((p + 1) + " Incident response, part " + (p + 1));
+        for (int k = 0; k < 6; k++) {
+          lines.addAll(text);
+        }
+        w.imagePage(PdfLayoutWriter.renderScan(lines, 11f), List.of());
+      }
+      w.save(scan);
+    }
+    writeStandard(work.resolve("b-text.pdf"), 4);
+    writeStandard(work.resolve("c-text.pdf"), 4);
+    List<Path> files = List.of(scan, work.resolve("b-text.pdf"), work.resolve("c-text.pdf"));
+    CorpusReport warm = run(files, 2);
+    System.out.printf(Locale.ROOT, "corpus: %d documents, %d pages, %d OCR pages, %d page issues%n",
+        warm.documents().size(), warm.pages(), warm.ocrPages(),
+        warm.documents().stream().mapToInt(d -> d.pageIssues().size()).sum());
+    if (warm.ocrPages() == 0) {
+      System.out.println("no page was OCR'd (Tesseract missing?): " + warm.summary());
+      return;
+    }
+    for (int r = 0; r < rounds; r++) {
+      long t = System.nanoTime();
+      long c = cpuNanos();
+      CorpusReport one = run(files, 1);
+      double s1 = (System.nanoTime() - t) / 1e9;
+      double cpu1 = (cpuNanos() - c) / 1e9;
+      t = System.nanoTime();
+      c = cpuNanos();
+      CorpusReport two = run(files, 2);
+      double s2 = (System.nanoTime() - t) / 1e9;
+      double cpu2 = (cpuNanos() - c) / 1e9;
+      // CPU seconds per wall second: how many threads actually worked, whatever else the machine was doing.
+      System.out.printf(Locale.ROOT, "round %d: 1 thread %.1f s (%.2f OCR pages/s, busy threads %.2f), 2 threads %.1f s "
+          + "(%.2f OCR pages/s, busy threads %.2f), speed-up %.2fx%n", r + 1, s1, one.ocrPages() / s1, cpu1 / s1, s2,
+          two.ocrPages() / s2, cpu2 / s2, s1 / s2);
+    }
+  }
+
+  /**
+   * The real-PDF test set (securetag-pdf/src/test/resources/realpdf): pages/s with OcrMode.OFF and AUTO against
+   * pdftotext, one thread and one process, files in turn. Args: {@code real DIR [rounds=3]}.
+   */
+  static void realBench(String[] args) throws Exception {
+    Path dir = Path.of(args[1]);
+    int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 3;
+    List<Path> files;
+    try (var s = Files.list(dir)) {
+      files = s.filter(p -> p.toString().endsWith(".pdf")).sorted().toList();
+    }
+    CorpusReport auto = runMode(files, OcrMode.AUTO);
+    int pages = auto.pages();
+    System.out.printf(Locale.ROOT, "%d files, %d pages, %d OCR'd in AUTO%n", files.size(), pages, auto.ocrPages());
+    runMode(files, OcrMode.OFF);
+    boolean haveRef = pdftotextInstalled();
+    for (int r = 0; r < rounds; r++) {
+      long t = System.nanoTime();
+      runMode(files, OcrMode.OFF);
+      double off = pages / ((System.nanoTime() - t) / 1e9);
+      t = System.nanoTime();
+      runMode(files, OcrMode.AUTO);
+      double au = pages / ((System.nanoTime() - t) / 1e9);
+      double ref = haveRef ? pdftotext(files, 1, pages) : Double.NaN;
+      System.out.printf(Locale.ROOT, "round %d: OFF %.0f pages/s, AUTO %.1f pages/s, pdftotext %.0f pages/s | "
+          + "OFF/pdftotext %.2f, AUTO/pdftotext %.3f%n", r + 1, off, au, ref, off / ref, au / ref);
+    }
+  }
+
+  /** CPU time of this process (all threads, native code included). */
+  private static long cpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
+
+  private static CorpusReport runMode(List<Path> files, OcrMode mode) {
+    try (PdfCorpus c = PdfCorpus.builder().addAll(files).ocr(mode).threads(1).build()) {
+      return c.forEach(b -> { });
     }
   }
 

@@ -7,9 +7,9 @@ import dev.securetag.runpod.JobRequest;
 import dev.securetag.runpod.OllamaClient;
 import dev.securetag.runpod.OllamaRunPodProxy;
 import dev.securetag.runpod.PollPolicy;
-import dev.securetag.runpod.RetryPolicy;
+import dev.securetag.core.RetryPolicy;
 import dev.securetag.runpod.RunPodClient;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.FakeRunPodEndpoint;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -105,7 +105,7 @@ public final class RunPodBench {
         RunPodClient client = RunPodClient.builder().baseUrl(fake.baseUrl()).endpointId(fake.endpointId()).apiKey(KEY)
             .poll(PollPolicy.builder().initialInterval(Duration.ofMillis(5)).maxInterval(Duration.ofMillis(20)).build())
             .build();
-        OllamaRunPodProxy proxy = OllamaRunPodProxy.builder().runPod(client).model("m").maxConcurrent(streams).build();
+        OllamaRunPodProxy proxy = OllamaRunPodProxy.builder().runPod(client).model("m").concurrency(streams).build();
         OllamaClient ollama = OllamaClient.builder().baseUrl(proxy.baseUrl()).model("m").retry(RetryPolicy.none()).build()) {
       ExecutorService pool = Executors.newFixedThreadPool(streams);
       // Warm-up round.

@@ -19,7 +19,7 @@ import dev.securetag.train.Nf4Tensor;
 import dev.securetag.train.Precision;
 import dev.securetag.train.QloraTrainer;
 import dev.securetag.train.Quantization;
-import dev.securetag.train.TinyLlamaFactory;
+import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.TrainingResult;
 import dev.securetag.train.internal.DeviceNf4;
 import dev.securetag.train.internal.TorchOps;

@@ -24,7 +24,6 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Objects;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -87,7 +86,7 @@ public final class SecuretagApp implements AutoCloseable {
 
   private SecuretagApp(Builder b) throws IOException {
     this.llm = b.llm;
-    this.tokenDigest = b.token == null ? null : sha256(b.token);
+    this.tokenDigest = b.token == null ? null : sha256(b.token.strip());
     this.maxBodyBytes = b.maxBodyBytes;
     this.readiness = b.readiness;
     this.shutdownGrace = b.shutdownGrace;
@@ -136,7 +135,7 @@ public final class SecuretagApp implements AutoCloseable {
     Builder b = builder();
     String token = env.get("SECURETAG_APP_TOKEN", null);
     if (token != null) {
-      b.accessToken(token);
+      b.apiKey(token);
     } else if ("true".equalsIgnoreCase(env.get("SECURETAG_APP_INSECURE_NO_AUTH", "false"))) {
       LOG.warn("SECURETAG_APP_INSECURE_NO_AUTH=true: /api/analyze answers anyone who reaches this port");
       b.allowUnauthenticated();
@@ -456,7 +455,10 @@ public final class SecuretagApp implements AutoCloseable {
     llm.close();
   }
 
-  /** Configures a {@link SecuretagApp}; {@code llm} and either an access token or an explicit opt-out are required. */
+  /**
+   * Configures a {@link SecuretagApp}; {@code llm} and either an API key or an explicit opt-out are required. Setters
+   * record values; {@link #build()} checks them and names the one at fault.
+   */
   public static final class Builder {
     private LlmClient llm;
     private InetSocketAddress address = new InetSocketAddress(InetAddress.getLoopbackAddress(), 8080);
@@ -468,26 +470,35 @@ public final class SecuretagApp implements AutoCloseable {
 
     private Builder() {}
 
-    /** The model client answering {@code /api/analyze}; closed with the app. */
+    /** The model client answering {@code /api/analyze} (required); closed with the app. */
     public Builder llm(LlmClient v) {
-      this.llm = Objects.requireNonNull(v, "llm");
+      this.llm = v;
       return this;
     }
 
     /** Where to listen (default loopback:8080; port 0 picks a free one). */
     public Builder address(InetSocketAddress v) {
-      this.address = Objects.requireNonNull(v, "address");
+      this.address = v;
       return this;
     }
 
-    /** The token callers must present (at least {@value #MIN_TOKEN_LENGTH} characters). */
-    public Builder accessToken(String v) {
-      if (v == null || v.strip().length() < MIN_TOKEN_LENGTH) {
-        throw new IllegalArgumentException("SECURETAG_APP_TOKEN must be at least " + MIN_TOKEN_LENGTH
-            + " characters (e.g. `openssl rand -hex 32`)");
-      }
-      this.token = v.strip();
+    /**
+     * The API key callers must present ({@code Authorization: Bearer <key>} or {@code X-API-Key}), at least
+     * {@value #MIN_TOKEN_LENGTH} characters; surrounding white space is ignored. Never logged.
+     */
+    public Builder apiKey(String v) {
+      this.token = v;
       return this;
+    }
+
+    /**
+     * Old name of {@link #apiKey(String)}.
+     *
+     * @deprecated secrets are {@code apiKey} on every securetag builder; use {@link #apiKey(String)}
+     */
+    @Deprecated
+    public Builder accessToken(String v) {
+      return apiKey(v);
     }
 
     /** Serves {@code /api/analyze} without authentication: local development only. */
@@ -498,9 +509,6 @@ public final class SecuretagApp implements AutoCloseable {
 
     /** The largest request body accepted (default {@value #DEFAULT_MAX_BODY_BYTES}); larger gets 413. */
     public Builder maxBodyBytes(int v) {
-      if (v <= 0) {
-        throw new IllegalArgumentException("maxBodyBytes must be positive");
-      }
       this.maxBodyBytes = v;
       return this;
     }
@@ -513,21 +521,35 @@ public final class SecuretagApp implements AutoCloseable {
 
     /** How long {@link SecuretagApp#close()} lets running requests finish (default 5 s). */
     public Builder shutdownGrace(Duration v) {
-      if (v.isNegative()) {
-        throw new IllegalArgumentException("shutdownGrace must not be negative");
-      }
       this.shutdownGrace = v;
       return this;
     }
 
-    /** Binds and starts the service. */
+    /**
+     * Checks the settings, then binds and starts the service.
+     *
+     * @throws IllegalArgumentException naming the setting that is missing or invalid
+     */
     public SecuretagApp build() throws IOException {
       if (llm == null) {
         throw new IllegalArgumentException("SecuretagApp.llm is required");
       }
+      if (address == null) {
+        throw new IllegalArgumentException("SecuretagApp.address must not be null");
+      }
+      if (token != null && token.strip().length() < MIN_TOKEN_LENGTH) {
+        throw new IllegalArgumentException("SECURETAG_APP_TOKEN must be at least " + MIN_TOKEN_LENGTH
+            + " characters (e.g. `openssl rand -hex 32`)");
+      }
       if (token == null && !unauthenticated) {
-        throw new IllegalArgumentException("SecuretagApp needs an access token, or allowUnauthenticated() for local "
+        throw new IllegalArgumentException("SecuretagApp needs an API key, or allowUnauthenticated() for local "
             + "development");
+      }
+      if (maxBodyBytes <= 0) {
+        throw new IllegalArgumentException("SecuretagApp.maxBodyBytes must be positive");
+      }
+      if (shutdownGrace == null || shutdownGrace.isNegative()) {
+        throw new IllegalArgumentException("SecuretagApp.shutdownGrace must not be negative");
       }
       return new SecuretagApp(this);
     }

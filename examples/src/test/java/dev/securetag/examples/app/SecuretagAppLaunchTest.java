@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Json;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.JobHandler;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.JobHandler;
 import java.io.ByteArrayInputStream;
 import java.io.File;
 import java.io.InputStream;

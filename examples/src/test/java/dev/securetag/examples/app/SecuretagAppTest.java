@@ -8,8 +8,8 @@ import com.sun.net.httpserver.Headers;
 import dev.securetag.core.Json;
 import dev.securetag.examples.SecuretagPipeline;
 import dev.securetag.gguf.Modelfile;
-import dev.securetag.runpod.testing.FakeRunPodEndpoint;
-import dev.securetag.runpod.testing.JobHandler;
+import dev.securetag.testing.FakeRunPodEndpoint;
+import dev.securetag.testing.JobHandler;
 import dev.securetag.train.PromptTemplate;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -48,7 +48,7 @@ class SecuretagAppTest {
     Files.writeString(envFile, "# local settings\nRUNPOD_API_KEY=\"" + KEY + "\"\nRUNPOD_ENDPOINT_ID=" + runpod.endpointId()
         + "\nSECURETAG_MODEL=securetag-test\n");
     DotEnv env = DotEnv.load(envFile, Map.of("RUNPOD_BASE_URL", runpod.baseUrl()));
-    app = SecuretagApp.builder().llm(SecuretagApp.runPodClient(env)).accessToken(TOKEN)
+    app = SecuretagApp.builder().llm(SecuretagApp.runPodClient(env)).apiKey(TOKEN)
         .address(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0)).build();
   }
 

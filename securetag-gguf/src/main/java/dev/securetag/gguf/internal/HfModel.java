@@ -1,13 +1,9 @@
 package dev.securetag.gguf.internal;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.HfConfig;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.UnsupportedFormatException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -20,8 +16,9 @@ import java.util.regex.Pattern;
 
 /**
  * A Hugging Face Llama / Mistral / Mixtral checkpoint directory seen through llama.cpp's converter: the
- * hyper-parameters from {@code config.json} and the list of GGUF tensors (names, shapes, Q/K permutation, expert
- * stacking) in the order the converter writes them.
+ * hyper-parameters from {@code config.json}, read by securetag-core's {@link HfConfig} exactly as the trainer reads
+ * them (transformers v5 {@code rope_parameters}, the family's default {@code rms_norm_eps} when absent), and the list
+ * of GGUF tensors (names, shapes, Q/K permutation, expert stacking) in the order the converter writes them.
  */
 public final class HfModel {
   private static final Pattern LAYER = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)");
@@ -46,7 +43,7 @@ public final class HfModel {
       Map.of("w1", "ffn_gate_exps.weight", "w2", "ffn_down_exps.weight", "w3", "ffn_up_exps.weight");
 
   public final Path dir;
-  public final JsonNode config;
+  public final HfConfig config;
   public final int nLayer;
   public final int nEmbd;
   public final int nHead;
@@ -56,61 +53,43 @@ public final class HfModel {
   public final int vocabSize;
   public final int nExpert;
   public final int nExpertUsed;
+  /** {@code head_dim} when config.json states it (llama.cpp writes key/value lengths only then); else null. */
   public final Integer headDim;
-  public final Float ropeTheta;
+  /** {@code rope_theta} or {@code rope_parameters.rope_theta}, else the family's default. */
+  public final float ropeTheta;
+  /** {@code rms_norm_eps}, else the family's transformers default (the GGUF always carries one: runtimes need it). */
   public final float rmsEps;
 
-  private HfModel(Path dir, JsonNode config) {
+  private HfModel(Path dir, HfConfig config) {
     this.dir = dir;
     this.config = config;
-    String arch = config.path("architectures").path(0).asText("");
-    if (!arch.equals("LlamaForCausalLM") && !arch.equals("MistralForCausalLM")
-        && !arch.equals("MixtralForCausalLM")) {
-      throw new UnsupportedFormatException(dir.resolve("config.json") + ": architectures",
-          "only LlamaForCausalLM, MistralForCausalLM and MixtralForCausalLM are supported, got '" + arch + "'");
-    }
-    this.nLayer = required("num_hidden_layers");
-    this.nEmbd = required("hidden_size");
-    this.nHead = required("num_attention_heads");
-    this.nHeadKv = config.has("num_key_value_heads") ? required("num_key_value_heads") : nHead;
-    this.nFf = required("intermediate_size");
-    this.contextLength = required("max_position_embeddings");
-    this.vocabSize = config.has("vocab_size") ? required("vocab_size") : -1;
-    this.nExpert = config.has("num_local_experts") ? required("num_local_experts") : 0;
-    this.nExpertUsed = config.has("num_experts_per_tok") ? required("num_experts_per_tok") : 0;
-    this.headDim = config.hasNonNull("head_dim") ? required("head_dim") : null;
-    this.ropeTheta = config.hasNonNull("rope_theta") ? (float) config.get("rope_theta").asDouble() : null;
-    if (!config.path("rms_norm_eps").isNumber()) {
-      throw new InvalidInputException(dir.resolve("config.json") + ": rms_norm_eps", "missing or not a number");
-    }
-    this.rmsEps = (float) config.get("rms_norm_eps").asDouble();
-    if (nHead <= 0 || nHeadKv <= 0 || nEmbd % nHead != 0 && headDim == null) {
-      throw new InvalidInputException(dir.resolve("config.json") + ": num_attention_heads",
-          "hidden_size " + nEmbd + " is not divisible by " + nHead + " heads");
-    }
+    this.nLayer = config.numHiddenLayers();
+    this.nEmbd = config.hiddenSize();
+    this.nHead = config.numAttentionHeads();
+    this.nHeadKv = config.numKeyValueHeads();
+    this.nFf = config.intermediateSize();
+    this.contextLength = config.maxPositionEmbeddings();
+    this.vocabSize = config.vocabSize();
+    this.nExpert = config.numLocalExperts();
+    this.nExpertUsed = config.numExpertsPerTok();
+    this.headDim = config.explicitHeadDim().isPresent() ? config.explicitHeadDim().getAsInt() : null;
+    this.ropeTheta = (float) config.ropeTheta();
+    this.rmsEps = (float) config.rmsNormEps();
   }
 
-  private int required(String key) {
-    JsonNode v = config.get(key);
-    if (v == null || !v.isIntegralNumber() || v.asLong() < 0 || v.asLong() > Integer.MAX_VALUE) {
-      throw new InvalidInputException(dir.resolve("config.json") + ": " + key, "missing or not a non-negative int");
-    }
-    return v.asInt();
-  }
-
-  /** Reads {@code dir/config.json}. */
+  /**
+   * Reads {@code dir/config.json}.
+   *
+   * @throws InvalidInputException naming the file and field when one is missing, mistyped or inconsistent
+   * @throws UnsupportedFormatException for architectures other than Llama, Mistral and Mixtral
+   */
   public static HfModel read(Path dir) {
-    Path cfg = dir.resolve("config.json");
-    try {
-      return new HfModel(dir, Json.readTree(Files.readString(cfg), cfg.toString()));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + cfg + ": " + e.getMessage(), e);
-    }
+    return new HfModel(dir, HfConfig.load(dir.resolve("config.json")));
   }
 
   /** Rotary dimension: head_dim if given, else hidden_size / heads. */
   public int ropeDim() {
-    return headDim != null ? headDim : nEmbd / nHead;
+    return config.headDim();
   }
 
   /** The GGUF name of a checkpoint tensor, null when the converter drops it. */
@@ -241,17 +220,16 @@ public final class HfModel {
 
   /** Llama 3.x rope scaling factors, or null when the config does not use {@code rope_type: llama3}. */
   private float[] llama3RopeFreqs() {
-    JsonNode rs = config.path("rope_scaling");
-    String type = rs.path("rope_type").asText(rs.path("type").asText(""));
-    if (!type.equals("llama3")) {
+    HfConfig.RopeScaling rs = config.ropeScaling().orElse(null);
+    if (rs == null || !rs.type().equals("llama3")) {
       return null;
     }
-    float base = ropeTheta != null ? ropeTheta : 10000f;
+    float base = ropeTheta;
     int dim = ropeDim();
-    double factor = rs.path("factor").asDouble(8.0);
-    double lowFreqFactor = rs.path("low_freq_factor").asDouble(1.0);
-    double highFreqFactor = rs.path("high_freq_factor").asDouble(4.0);
-    double old = rs.path("original_max_position_embeddings").asDouble(8192);
+    double factor = rs.factor();
+    double lowFreqFactor = rs.lowFreqFactor();
+    double highFreqFactor = rs.highFreqFactor();
+    double old = rs.originalMaxPositionEmbeddings();
     double lowWavelen = old / lowFreqFactor;
     double highWavelen = old / highFreqFactor;
     float[] f = new float[dim / 2];

@@ -1,6 +1,7 @@
 package dev.securetag.gguf.internal;
 
 import dev.securetag.core.Half;
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.gguf.GgmlType;
@@ -20,9 +21,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongConsumer;
 
 /**
@@ -67,12 +66,7 @@ public final class RowPipeline implements AutoCloseable {
       throw new IllegalArgumentException("threads must be >= 1, got " + threads);
     }
     this.threads = threads;
-    AtomicInteger n = new AtomicInteger();
-    this.pool = threads == 1 ? null : Executors.newFixedThreadPool(threads, r -> {
-      Thread t = new Thread(r, "gguf-quantize-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool = threads == 1 ? null : DaemonThreads.fixedPool("gguf-quantize", threads);
   }
 
   /** Rounds a float through F16 exactly as writing and re-reading an F16 tensor would. */

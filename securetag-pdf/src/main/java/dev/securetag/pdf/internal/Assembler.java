@@ -148,7 +148,6 @@ final class Assembler {
       boolean first = true;
       for (int index = 0; index < items.size(); index++) {
         Item it = items.get(index);
-        if (System.getProperty("dbg.items") != null) System.err.println("ITEM p" + page.pageNo() + " col" + it.column() + " top " + it.top() + " " + (it.row() != null ? it.row().get(0).text() : "TABLE") + (frontMatter.contains(it) ? " [FM]" : ""));
         advanceOutline(page.pageNo(), it.top(), index);
         if (it.table() != null) {
           table(page.pageNo(), it.table(), first);

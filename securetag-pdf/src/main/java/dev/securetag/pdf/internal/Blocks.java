@@ -39,13 +39,21 @@ final class Blocks {
    * ("3 Tooling ........ 2", "2 Results   1", "lockout, 1").
    */
   static boolean isTocLine(java.util.List<Segment> row) {
-    StringBuilder sb = new StringBuilder();
-    for (Segment s : row) {
-      sb.append(s.text()).append(' ');
+    String lastText = row.get(row.size() - 1).text();
+    int end = lastText.length() - 1;
+    while (end >= 0 && lastText.charAt(end) == ' ') {
+      end--;
     }
-    String text = sb.toString().trim();
-    if (DOT_LEADER.matcher(text).find() && text.matches("(?s).*\\d\\s*$")) {
-      return true;
+    // Every entry ends in a page number (arabic or roman); most lines of a page do not, and end the test here.
+    if (end < 0 || !(Character.isDigit(lastText.charAt(end)) || "ivxlc".indexOf(lastText.charAt(end)) >= 0)) {
+      return false;
+    }
+    for (Segment s : row) {
+      String t = s.text();
+      if ((t.contains(". .") || t.contains("....") || t.contains("…") || t.contains("· ·"))
+          && DOT_LEADER.matcher(t).find() && Character.isDigit(lastText.charAt(end))) {
+        return true;
+      }
     }
     if (row.size() < 2 || !PAGE_REF.matcher(row.get(row.size() - 1).text().trim()).matches()) {
       return false;

@@ -107,7 +107,6 @@ final class Columns {
         start = -1;
       }
     }
-    if (System.getProperty("dbg.columns") != null) { for (float[] c : candidates) System.err.println("cand " + java.util.Arrays.toString(c)); StringBuilder sb = new StringBuilder(); for (int x = 290; x < 320 && x < w; x++) sb.append(x).append(':').append(cover[x]).append(' '); System.err.println(sb); for (Run r : runs) if (r.x0() < 311 && r.x1() > 300) System.err.println("cross " + r); }
     candidates.removeIf(c -> c[2] <= 0);
     candidates.sort(Comparator.comparingDouble((float[] c) -> -c[2]));
     List<Float> accepted = new ArrayList<>();
@@ -177,7 +176,6 @@ final class Columns {
         }
       }
       if (full < 3 || full * 5 < widths.size()) {
-        if (System.getProperty("dbg.columns") != null) System.err.println("prose fail col " + c + " full " + full + " of " + widths.size() + " span " + colLeft + "-" + colRight);
         return false;
       }
     }

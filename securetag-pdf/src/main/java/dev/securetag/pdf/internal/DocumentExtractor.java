@@ -113,7 +113,8 @@ public final class DocumentExtractor {
     List<PageIssue> issues = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     int[] pages = {0};
-    try (PdfBoxLogFactory.Scope quiet = PdfBoxLogFactory.capture(pdfboxLog)) {
+    PdfBoxLogFactory.Scope quiet = PdfBoxLogFactory.capture(pdfboxLog);
+    try {
       List<TextBlock> blocks = run(file, issues, warnings, pages);
       summarisePdfBoxLog(file, warnings);
       List<Integer> ocrPages = new ArrayList<>();
@@ -131,6 +132,8 @@ public final class DocumentExtractor {
       LOG.warn("Skipping {}", e.getMessage());
       return new ExtractedDocument(List.of(), new DocumentReport(file, pages[0], 0, 0, List.of(),
           Duration.ofNanos(System.nanoTime() - t0), issues, warnings, Optional.of(e)));
+    } finally {
+      quiet.close();
     }
   }
 
@@ -219,11 +222,13 @@ public final class DocumentExtractor {
         if (i > 0) {
           // Other page ranges of a large document get their own PDDocument: PDFBox documents are not thread-safe.
           futures.add(helper.submit(() -> {
-            try (PdfBoxLogFactory.Scope quiet = PdfBoxLogFactory.capture(pdfboxLog);
-                PDDocument other = load(file, loc, noEof)) {
+            PdfBoxLogFactory.Scope rangeQuiet = PdfBoxLogFactory.capture(pdfboxLog);
+            try (PDDocument other = load(file, loc, noEof)) {
               collectRange(other, from, to, part);
             } catch (IOException e) {
               throw new PdfExtractionException(PdfErrorKind.CORRUPT, loc, "failed while closing: " + e.getMessage(), e);
+            } finally {
+              rangeQuiet.close();
             }
             return null;
           }));

@@ -63,8 +63,18 @@ final class LineBuilder {
   private static List<Cluster> pieces(List<Cluster> clusters) {
     List<Cluster> out = new ArrayList<>(clusters.size() * 2);
     for (Cluster c : clusters) {
-      List<Glyph> byX = new ArrayList<>(c.glyphs);
-      byX.sort(Comparator.comparingDouble(Glyph::x));
+      List<Glyph> byX = c.glyphs;
+      for (int i = 1; i < byX.size(); i++) {
+        if (byX.get(i).x() < byX.get(i - 1).x()) {
+          byX = new ArrayList<>(c.glyphs);
+          byX.sort(Comparator.comparingDouble(Glyph::x));
+          break;
+        }
+      }
+      if (!hasWideGap(byX)) {
+        out.add(c);
+        continue;
+      }
       Cluster piece = new Cluster(c.base);
       Glyph prev = null;
       for (Glyph g : byX) {
@@ -80,6 +90,20 @@ final class LineBuilder {
       out.add(piece);
     }
     return out;
+  }
+
+  private static boolean hasWideGap(List<Glyph> byX) {
+    Glyph prev = null;
+    for (Glyph g : byX) {
+      if (g.isSpace()) {
+        continue;
+      }
+      if (prev != null && g.x() - prev.right() > PIECE_GAP_EM * Math.max(g.fontSize(), prev.fontSize())) {
+        return true;
+      }
+      prev = g;
+    }
+    return false;
   }
 
   /** A gap this many font sizes wide separates two pieces of text that happen to share a baseline. */
@@ -120,13 +144,17 @@ final class LineBuilder {
    * none of its glyphs overlaps one of the line's: that is a raised or lowered glyph, not another line of text.
    */
   private static void attachOffBaseline(List<Cluster> clusters) {
+    java.util.Map<Cluster, Integer> index = new java.util.IdentityHashMap<>();
+    for (int i = 0; i < clusters.size(); i++) {
+      index.put(clusters.get(i), i);
+    }
     List<Cluster> bySize = new ArrayList<>(clusters);
     bySize.sort(Comparator.comparingInt((Cluster c) -> c.visible));
     for (Cluster c : bySize) {
       if (c.visible == 0 || c.visible > 12) {
         continue;
       }
-      int idx = clusters.indexOf(c);
+      int idx = index.get(c);
       Cluster best = null;
       float bestDist = Float.MAX_VALUE;
       for (int d = -8; d <= 8; d++) {

@@ -58,6 +58,16 @@ final class TableFinder {
         vs.add(e);
       }
     }
+    // Lines that meet a vertical line belong to a ruled grid (handled by grid()) or a frame, not to booktabs rules.
+    hs.removeIf(h -> {
+      for (Edge v : vs) {
+        if (v.x0() >= h.x0() - INTERSECT && v.x0() <= h.x1() + INTERSECT && h.y0() >= v.y0() - INTERSECT
+            && h.y0() <= v.y1() + INTERSECT) {
+          return true;
+        }
+      }
+      return false;
+    });
     if (hs.size() < 2) {
       return new Found(List.of(), glyphs);
     }

@@ -2,9 +2,7 @@ package dev.securetag.pdf.internal;
 
 import java.lang.Character.UnicodeScript;
 import java.text.Normalizer;
-import java.util.EnumMap;
 import java.util.Locale;
-import java.util.Map;
 import java.util.Set;
 import java.util.regex.Pattern;
 
@@ -31,6 +29,16 @@ final class TextQuality {
   private static final String LATIN_VOWELS = "aeiouy";
   private static final String CYRILLIC_VOWELS = "аеёиоуыэюяієїў";
 
+  private static final UnicodeScript[] SCRIPTS = UnicodeScript.values();
+  private static final boolean[] FREQUENT_ASCII = new boolean[128];
+
+  static {
+    for (char c : FREQUENT.toCharArray()) {
+      FREQUENT_ASCII[c] = true;
+    }
+  }
+  private static final int LATIN_ORDINAL = UnicodeScript.LATIN.ordinal();
+
   private TextQuality() {}
 
   /**
@@ -46,7 +54,7 @@ final class TextQuality {
 
   /** Judges the text of one page; {@code rawBadChars} counts replacement and private-use glyphs removed from it. */
   public static Verdict judge(String text, int rawBadChars) {
-    Map<UnicodeScript, Integer> weights = new EnumMap<>(UnicodeScript.class);
+    int[] byScript = new int[SCRIPTS.length];
     int letters = 0;
     int latin = 0;
     int latin1Sup = 0;
@@ -54,12 +62,24 @@ final class TextQuality {
     for (int i = 0; i < text.length(); ) {
       int cp = text.codePointAt(i);
       i += Character.charCount(cp);
+      if (cp < 0x80) {
+        // ASCII fast path: most pages are mostly ASCII.
+        if ((cp | 0x20) >= 'a' && (cp | 0x20) <= 'z') {
+          letters++;
+          latin++;
+          byScript[LATIN_ORDINAL]++;
+          if (FREQUENT_ASCII[cp | 0x20]) {
+            frequent++;
+          }
+        }
+        continue;
+      }
       if (!Character.isLetter(cp)) {
         continue;
       }
       letters++;
       UnicodeScript s = UnicodeScript.of(cp);
-      weights.merge(s, Scripts.weight(s), Integer::sum);
+      byScript[s.ordinal()] += Scripts.weight(s);
       if (s == UnicodeScript.LATIN) {
         latin++;
         if (cp >= 0xC0 && cp <= 0xFF) {
@@ -73,11 +93,11 @@ final class TextQuality {
     UnicodeScript main = UnicodeScript.COMMON;
     int mainWeight = 0;
     int totalWeight = 0;
-    for (Map.Entry<UnicodeScript, Integer> e : weights.entrySet()) {
-      totalWeight += e.getValue();
-      if (e.getValue() > mainWeight) {
-        mainWeight = e.getValue();
-        main = e.getKey();
+    for (int k = 0; k < byScript.length; k++) {
+      totalWeight += byScript[k];
+      if (byScript[k] > mainWeight) {
+        mainWeight = byScript[k];
+        main = SCRIPTS[k];
       }
     }
     int total = Math.max(1, letters + rawBadChars);
@@ -90,7 +110,7 @@ final class TextQuality {
     if (main == UnicodeScript.LATIN) {
       // Real text in another script beside the Latin (a Chinese page with code, a Russian page with English names)
       // makes the Latin part names and identifiers rather than prose: only the character-level checks apply then.
-      boolean mixed = (totalWeight - weights.get(UnicodeScript.LATIN)) * 4 >= totalWeight;
+      boolean mixed = (totalWeight - byScript[LATIN_ORDINAL]) * 4 >= totalWeight;
       return mixed ? new Verdict(true, "", main) : judgeLatin(text, latin, latin1Sup, frequent);
     }
     if (main == UnicodeScript.CYRILLIC) {
@@ -149,21 +169,6 @@ final class TextQuality {
           + " words without vowels)", script);
     }
     return new Verdict(true, "", script);
-  }
-
-  /** Share of the words that are common English or Spanish words: the "dictionary ratio" of OCR output. */
-  static double commonWordShare(String text) {
-    int words = 0;
-    int common = 0;
-    for (String tok : WORD_SPLIT.split(text.toLowerCase(Locale.ROOT))) {
-      if (!tok.isEmpty()) {
-        words++;
-        if (COMMON.contains(tok)) {
-          common++;
-        }
-      }
-    }
-    return words == 0 ? 0 : (double) common / words;
   }
 
   private static char baseLetter(int cp) {

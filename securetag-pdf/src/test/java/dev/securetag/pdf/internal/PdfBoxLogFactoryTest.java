@@ -27,10 +27,13 @@ class PdfBoxLogFactoryTest {
     // slf4j-simple (the test binding) writes WARN and above to System.err at each call.
     System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
     try {
-      try (PdfBoxLogFactory.Scope scope = PdfBoxLogFactory.capture(capture)) {
+      PdfBoxLogFactory.Scope scope = PdfBoxLogFactory.capture(capture);
+      try {
         pdfbox.warn("No Unicode mapping for a1 (1) in font F1");
         pdfbox.error("Could not read ToUnicode CMap in font F2");
         other.warn("an application warning");
+      } finally {
+        scope.close();
       }
       pdfbox.warn("outside any extraction");
     } finally {

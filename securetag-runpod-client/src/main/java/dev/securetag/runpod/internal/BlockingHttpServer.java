@@ -1,5 +1,6 @@
 package dev.securetag.runpod.internal;
 
+import dev.securetag.core.internal.DaemonThreads;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -74,8 +75,8 @@ public final class BlockingHttpServer implements AutoCloseable {
     this.listener = listener;
     this.handler = handler;
     this.slots = new Semaphore(maxConnections);
-    this.connections = HttpSupport.daemonPool(name);
-    this.watchers = HttpSupport.daemonPool(name + "-watch");
+    this.connections = DaemonThreads.cachedPool(name);
+    this.watchers = DaemonThreads.cachedPool(name + "-watch");
     this.acceptor = new Thread(this::acceptLoop, name + "-accept");
     acceptor.setDaemon(true);
   }

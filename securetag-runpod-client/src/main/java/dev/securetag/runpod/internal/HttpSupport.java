@@ -5,15 +5,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
 import java.time.Duration;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.atomic.AtomicInteger;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;
 import okhttp3.RequestBody;
 
-/** Small shared pieces of the HTTP clients: JSON bodies, reply parsing, client ownership, daemon executors. */
+/** Small shared pieces of the HTTP clients: JSON bodies, reply parsing, client ownership. */
 public final class HttpSupport {
   public static final MediaType JSON = MediaType.get("application/json; charset=utf-8");
 
@@ -63,14 +59,4 @@ public final class HttpSupport {
     client.connectionPool().evictAll();
   }
 
-  /** A cached pool of daemon threads named {@code prefix-N}. */
-  public static ExecutorService daemonPool(String prefix) {
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory tf = r -> {
-      Thread t = new Thread(r, prefix + "-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    return Executors.newCachedThreadPool(tf);
-  }
 }

@@ -3,6 +3,7 @@ package dev.securetag.runpod.internal;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.securetag.core.Json;
+import dev.securetag.core.ollama.OllamaChunk;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -99,14 +100,13 @@ public final class OllamaStreamTranslator {
   private ObjectNode piece(String s) {
     text.append(s);
     pieces++;
-    ObjectNode line = base();
-    if (chat) {
-      line.putObject("message").put("role", "assistant").put("content", s);
-    } else {
-      line.put("response", s);
-    }
-    line.put("done", false);
-    return line;
+    return line(s);
+  }
+
+  /** A {@code done:false} line carrying {@code s}, in the wire type Ollama servers write. */
+  private ObjectNode line(String s) {
+    String now = Instant.now().toString();
+    return Json.mapper().valueToTree(chat ? OllamaChunk.chatPiece(model, now, s) : OllamaChunk.generatePiece(model, now, s));
   }
 
   /**
@@ -114,14 +114,7 @@ public final class OllamaStreamTranslator {
    * during a cold start (Ollama itself emits empty-text chunks, so clients accept them).
    */
   public ObjectNode keepAliveLine() {
-    ObjectNode line = base();
-    if (chat) {
-      line.putObject("message").put("role", "assistant").put("content", "");
-    } else {
-      line.put("response", "");
-    }
-    line.put("done", false);
-    return line;
+    return line("");
   }
 
   private ObjectNode base() {

@@ -1,9 +1,9 @@
 package dev.securetag.runpod.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RemoteServiceException.Kind;
-import dev.securetag.runpod.RetryPolicy;
+import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.RetryPolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
 import java.net.ConnectException;
@@ -14,7 +14,6 @@ import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import okhttp3.Call;
 import okhttp3.OkHttpClient;
@@ -127,7 +126,7 @@ public final class Transport {
         error = failure(Kind.CONNECTION, 0, what + " failed: " + e.getMessage(), null, e, jobId);
         safe = idempotent || retry.retryNonIdempotent();
       }
-      if (!error.isRetriable() || !safe || attempt >= retry.maxAttempts()) {
+      if (!safe || !retry.shouldRetry(error, attempt)) {
         throw error;
       }
       Duration delay = backoff(attempt, error.retryAfter());
@@ -149,16 +148,14 @@ public final class Transport {
     return RemoteServiceException.kindForStatus(code);
   }
 
-  /** Delay before retry number {@code attempt} (1-based): Retry-After when given, else jittered exponential. */
+  /** Delay before retry number {@code attempt} (1-based), as the policy says ({@link RetryPolicy#delayBefore}). */
   public Duration backoff(int attempt, Optional<Duration> retryAfter) {
-    if (retryAfter.isPresent()) {
-      Duration ra = retryAfter.get();
-      return ra.compareTo(retry.maxRetryAfter()) > 0 ? retry.maxRetryAfter() : ra;
-    }
-    double base = retry.initialBackoff().toNanos() * Math.pow(retry.multiplier(), attempt - 1);
-    base = Math.min(base, retry.maxBackoff().toNanos());
-    double factor = 1 + retry.jitter() * (ThreadLocalRandom.current().nextDouble() * 2 - 1);
-    return Duration.ofNanos((long) (base * factor));
+    return retry.delayBefore(attempt, retryAfter);
+  }
+
+  /** The policy this transport retries with; clients report it as {@code LlmClient.retryPolicy()}. */
+  public RetryPolicy retryPolicy() {
+    return retry;
   }
 
   /** Builds a scrubbed exception. */

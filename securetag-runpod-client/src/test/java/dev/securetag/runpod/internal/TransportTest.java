@@ -3,7 +3,7 @@ package dev.securetag.runpod.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.securetag.core.RemoteServiceException;
-import dev.securetag.runpod.RetryPolicy;
+import dev.securetag.core.RetryPolicy;
 import java.time.Duration;
 import java.time.ZoneOffset;
 import java.time.ZonedDateTime;

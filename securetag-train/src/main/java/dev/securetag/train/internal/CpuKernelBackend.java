@@ -1,13 +1,12 @@
 package dev.securetag.train.internal;
 
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.train.KernelBackend;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Plain-Java kernels split across a fixed worker pool. The NF4 path uses a 256-entry pair table (both nibbles of a
@@ -34,12 +33,7 @@ public final class CpuKernelBackend implements KernelBackend {
       throw new IllegalArgumentException("threads must be >= 0, was " + threads);
     }
     this.threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-    AtomicInteger count = new AtomicInteger();
-    this.pool = this.threads == 1 ? null : Executors.newFixedThreadPool(this.threads, r -> {
-      Thread t = new Thread(r, "securetag-cpu-kernel-" + count.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    });
+    this.pool = this.threads == 1 ? null : DaemonThreads.fixedPool("securetag-cpu-kernel", this.threads);
   }
 
   @Override

@@ -38,12 +38,6 @@ public final class Int8Kernels {
   /** Bytes widened into {@link #S}: 2L values in half a vector. */
   static final VectorSpecies<Byte> BH = VectorKernels.AVAILABLE
       ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
-  /** Short lanes in half a vector (L values), for the 16-byte payloads of Q4_0/Q5_0 blocks. */
-  static final VectorSpecies<Short> SH = VectorKernels.AVAILABLE
-      ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
-  /** Bytes widened into {@link #SH}: L values in a quarter vector. */
-  static final VectorSpecies<Byte> BQ = VectorKernels.AVAILABLE
-      ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
   /**
    * Scalar little-endian reads of the mapped weights. A {@code ByteBuffer} getter is an ordinary call that C2 stops
    * inlining in methods this big, and every such call spills all vector registers; view var handles are always
@@ -51,18 +45,23 @@ public final class Int8Kernels {
    */
   private static final VarHandle SHORT_LE = MethodHandles.byteBufferViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
   private static final VarHandle LONG_LE = MethodHandles.byteBufferViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle SHORT_A = MethodHandles.byteArrayViewVarHandle(short[].class, ByteOrder.LITTLE_ENDIAN);
+  private static final VarHandle LONG_A = MethodHandles.byteArrayViewVarHandle(long[].class, ByteOrder.LITTLE_ENDIAN);
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+
+  /** Per-lane constants of the Q4_0/Q5_0 kernels: lanes 0-15 hold a block's 16 bytes, lanes beyond are zeroed. */
+  private static final ShortVector NIBBLE16 = lanes16((short) 0xF);
+  private static final ShortVector EIGHT16 = lanes16((short) 8);
+  private static final ShortVector SIXTEEN16 = lanes16((short) 16);
+  /** Bit {@code j} in lane {@code j} (j below 16): selects the Q5_0 high bit of each value. */
+  private static final ShortVector BIT16 = VectorKernels.AVAILABLE ? ShortVector.fromArray(S, bits16(), 0) : null;
+  private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
 
   /** All fp16 values as floats: one load per block scale instead of a branchy conversion (ggml's own table). */
   private static final float[] HALF = new float[65536];
-  /** Bit {@code j} in lane {@code j}: selects the Q5_0 high bit of each of 16 values. */
-  private static final short[] BITS = new short[16];
   static {
     for (int i = 0; i < 65536; i++) {
       HALF[i] = Half.f16ToFloat((short) i);
-    }
-    for (int j = 0; j < 16; j++) {
-      BITS[j] = (short) (1 << j);
     }
   }
 
@@ -70,6 +69,23 @@ public final class Int8Kernels {
   private static final VectorMask<Integer> HI8 = VectorKernels.AVAILABLE && L == 16 ? VectorMask.fromLong(I, 0xFF00L) : null;
 
   private Int8Kernels() {}
+
+  private static ShortVector lanes16(short v) {
+    if (!VectorKernels.AVAILABLE) {
+      return null;
+    }
+    short[] a = new short[S.length()];
+    java.util.Arrays.fill(a, 0, 16, v);
+    return ShortVector.fromArray(S, a, 0);
+  }
+
+  private static short[] bits16() {
+    short[] a = new short[S.length()];
+    for (int j = 0; j < 16; j++) {
+      a[j] = (short) (1 << j);
+    }
+    return a;
+  }
 
   // Every kernel below is written out in one method, helpers included: a vector passed to or returned from a method
   // that C2 does not inline is boxed on the heap, and C2 refuses to inline a helper it has already compiled on its own
@@ -97,23 +113,27 @@ public final class Int8Kernels {
 
   // ---------------------------------------------------------------------------------------------- Q4_0, Q5_0
 
-  /** Q4_0: 16 payload bytes per block, low nibbles are values 0..15, high nibbles 16..31, each minus 8. */
+  /**
+   * Q4_0: 16 payload bytes per block, low nibbles are values 0..15, high nibbles 16..31, each minus 8. The row is
+   * copied into a per-thread array with slack so that each block's 16 bytes can be read with the same 2L-byte loads
+   * as every other kernel (a second vector shape of the same element type makes C2 compile the other kernels worse);
+   * with 16 int lanes only the low half of each vector is a block's, the rest is masked to zero.
+   */
   static float q4_0(ByteBuffer w, int off, int n, Q8Activation a) {
     short[] x = a.q0;
     float[] dx = a.d0;
+    byte[] row = rowCopy(w, off, 18 * (n / 32));
     FloatVector acc = FloatVector.zero(F);
     for (int b = 0; b < n / 32; b++) {
-      int o = off + 18 * b;
-      IntVector s = IntVector.zero(I);
-      for (int j = 0; j < 16; j += L) {
-        ShortVector q = (ShortVector) ByteVector.fromByteBuffer(BQ, w, o + 2 + j, LE).convertShape(VectorOperators.B2S, SH, 0);
-        ShortVector lo = q.and((short) 0xF).sub((short) 8);
-        ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).sub((short) 8);
-        // |(q - 8) x| <= 1016: the products of values j and j + 16 fit 16 bits together.
-        ShortVector p = lo.mul(ShortVector.fromArray(SH, x, 32 * b + j)).add(hi.mul(ShortVector.fromArray(SH, x, 32 * b + 16 + j)));
-        s = s.add((IntVector) p.convertShape(VectorOperators.S2I, I, 0));
-      }
-      acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, HALF[(short) SHORT_LE.get(w, o) & 0xFFFF] * dx[b]), acc);
+      int o = 18 * b;
+      ShortVector q = (ShortVector) ByteVector.fromArray(BH, row, o + 2).convertShape(VectorOperators.B2S, S, 0);
+      ShortVector lo = q.and(NIBBLE16).sub(EIGHT16);
+      ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE16).sub(EIGHT16);
+      // |(q - 8) x| <= 1016: the products of values j and j + 16 fit 16 bits together, and so does a pair of those.
+      IntVector v = (IntVector) lo.mul(ShortVector.fromArray(S, x, 32 * b))
+          .add(hi.mul(ShortVector.fromArray(S, x, 32 * b + 16))).reinterpretShape(I, 0);
+      IntVector s = v.mul(0x10001).lanewise(VectorOperators.ASHR, 16);
+      acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, HALF[(short) SHORT_A.get(row, o) & 0xFFFF] * dx[b]), acc);
     }
     return acc.reduceLanes(VectorOperators.ADD);
   }
@@ -122,26 +142,35 @@ public final class Int8Kernels {
   static float q5_0(ByteBuffer w, int off, int n, Q8Activation a) {
     short[] x = a.q0;
     float[] dx = a.d0;
+    byte[] row = rowCopy(w, off, 22 * (n / 32));
     FloatVector acc = FloatVector.zero(F);
     for (int b = 0; b < n / 32; b++) {
-      int o = off + 22 * b;
-      long hdr = (long) LONG_LE.get(w, o);
+      int o = 22 * b;
+      long hdr = (long) LONG_A.get(row, o);
       int qh = (int) (hdr >>> 16);
-      IntVector s = IntVector.zero(I);
-      for (int j = 0; j < 16; j += L) {
-        ShortVector q = (ShortVector) ByteVector.fromByteBuffer(BQ, w, o + 6 + j, LE).convertShape(VectorOperators.B2S, SH, 0);
-        ShortVector bits = ShortVector.fromArray(SH, BITS, j);
-        ShortVector lo = q.and((short) 0xF).sub((short) 16);
-        ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).sub((short) 16);
-        lo = lo.blend(lo.add((short) 16), ShortVector.broadcast(SH, (short) qh).and(bits).compare(VectorOperators.NE, (short) 0));
-        hi = hi.blend(hi.add((short) 16), ShortVector.broadcast(SH, (short) (qh >>> 16)).and(bits).compare(VectorOperators.NE, (short) 0));
-        // |(q - 16) x| <= 2032: a pair still fits 16 bits.
-        ShortVector p = lo.mul(ShortVector.fromArray(SH, x, 32 * b + j)).add(hi.mul(ShortVector.fromArray(SH, x, 32 * b + 16 + j)));
-        s = s.add((IntVector) p.convertShape(VectorOperators.S2I, I, 0));
-      }
+      ShortVector q = (ShortVector) ByteVector.fromArray(BH, row, o + 6).convertShape(VectorOperators.B2S, S, 0);
+      ShortVector lo = q.and(NIBBLE16);
+      ShortVector hi = q.lanewise(VectorOperators.LSHR, 4).and(NIBBLE16);
+      lo = lo.blend(lo.or((short) 16), ShortVector.broadcast(S, (short) qh).and(BIT16).compare(VectorOperators.NE, (short) 0));
+      hi = hi.blend(hi.or((short) 16), ShortVector.broadcast(S, (short) (qh >>> 16)).and(BIT16).compare(VectorOperators.NE, (short) 0));
+      // |(q - 16) x| <= 2032: a value pair and a pair of those fit 16 bits.
+      IntVector v = (IntVector) lo.sub(SIXTEEN16).mul(ShortVector.fromArray(S, x, 32 * b))
+          .add(hi.sub(SIXTEEN16).mul(ShortVector.fromArray(S, x, 32 * b + 16))).reinterpretShape(I, 0);
+      IntVector s = v.mul(0x10001).lanewise(VectorOperators.ASHR, 16);
       acc = ((FloatVector) s.convertShape(VectorOperators.I2F, F, 0)).fma(FloatVector.broadcast(F, HALF[(int) hdr & 0xFFFF] * dx[b]), acc);
     }
     return acc.reduceLanes(VectorOperators.ADD);
+  }
+
+  /** The {@code len} bytes at {@code off} in this thread's row buffer, followed by at least 32 zero bytes. */
+  private static byte[] rowCopy(ByteBuffer w, int off, int len) {
+    byte[] r = ROW.get();
+    if (r.length < len + 32) {
+      r = new byte[len + 32];
+      ROW.set(r);
+    }
+    w.get(off, r, 0, len);
+    return r;
   }
 
   // ---------------------------------------------------------------------------------------------- Q4_K, Q5_K

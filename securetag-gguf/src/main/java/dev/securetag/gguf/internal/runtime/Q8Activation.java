@@ -42,7 +42,8 @@ public final class Q8Activation {
   public Q8Activation(int n) {
     this.n = n;
     this.x = new float[n];
-    this.q0 = new short[n];
+    // Slack: the Q4_0/Q5_0 kernels read a full vector at value 32b + 16 of the last block.
+    this.q0 = new short[n + 32];
     this.d0 = new float[(n + 31) / 32];
     this.s0 = new float[(n + 31) / 32];
     boolean k = n % 256 == 0;

@@ -8,12 +8,13 @@ import java.nio.ByteOrder;
 
 /**
  * A weight matrix stored in a ggml type inside a (memory-mapped) buffer: {@code rows} rows of {@code cols} values,
- * each row packed in whole blocks. The only operation inference needs is the dot product of one row with an
- * activation vector; it reads the quantized bytes directly so that decoding streams each weight byte once.
+ * each row packed in whole blocks, read in place (never copied or repacked).
  *
- * <p>Two implementations of every dot product exist: the scalar one dequantizes a row with the module's reference
- * dequantizer and sums in plain Java (the ground truth the tests compare against), the vector one reads blocks with
- * the incubator Vector API. Types without a dedicated vector kernel use the scalar path with a vectorised final dot.
+ * <p>Products: {@link #dot(int, Q8Activation, float[])} is what inference runs; for quantized types it is llama.cpp's
+ * integer dot product with 8-bit activations, by the Vector API kernels of {@link Int8Kernels} or, when not
+ * vectorized, the scalar {@link Int8Reference}. {@link #dot(int, float[], int, float[])} multiplies with float
+ * activations (the weights dequantized exactly): the float reference, and the product of F32/F16/BF16 and LoRA
+ * matrices. {@link #decodeRow} feeds the batched prompt kernels.
  */
 public final class QMatrix {
   private final String name;
@@ -152,6 +153,11 @@ public final class QMatrix {
               ? VectorKernels.dotQ8_0(VectorKernels.rowBytes(data, off, rowBytes), x, xo, cols)
               : VectorKernels.dotQ8_0(data, off, x, xo, cols);
         case Q4_0:
+          if (VectorKernels.ARRAY_KERNELS) {
+            // The buffer kernel uses a second byte shape (see VectorKernels.BW): decode, then a float dot.
+            type.dequantizeRow(data, off, cols, scratch, 0);
+            return VectorKernels.dot(scratch, 0, x, xo, cols);
+          }
           return VectorKernels.dotQ4_0(data, off, x, xo, cols);
         case Q4_K:
           return VectorKernels.ARRAY_KERNELS

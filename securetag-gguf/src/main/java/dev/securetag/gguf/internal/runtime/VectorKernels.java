@@ -24,6 +24,13 @@ public final class VectorKernels {
   public static final boolean AVAILABLE = L >= 8 && L <= 16 && 32 % L == 0
       && !Boolean.getBoolean("securetag.gguf.scalar");
   static final VectorSpecies<Byte> B = AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 8)) : null;
+  /**
+   * Bytes of the array-reading kernels and decoders: the same shape as {@link Int8Kernels}' byte loads, of which only
+   * the first L bytes are used (row copies carry slack). The Vector API's shared code is compiled for the shapes it
+   * has seen; a second byte shape beside the integer kernels made C2 compile them several times slower in some runs.
+   * {@link #B} remains for the buffer-reading kernels of {@code -Dsecuretag.gguf.bufferKernels=true}.
+   */
+  static final VectorSpecies<Byte> BW = AVAILABLE ? VectorSpecies.of(byte.class, VectorShape.forBitSize(L * 16)) : null;
   static final VectorSpecies<Short> S = AVAILABLE ? VectorSpecies.of(short.class, VectorShape.forBitSize(L * 16)) : null;
   static final VectorSpecies<Integer> I = AVAILABLE ? VectorSpecies.of(int.class, F.vectorShape()) : null;
   private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
@@ -329,11 +336,11 @@ public final class VectorKernels {
 
   private static final ThreadLocal<byte[]> ROW = ThreadLocal.withInitial(() -> new byte[0]);
 
-  /** The bytes {@code [off, off+len)} of {@code w} in this thread's reusable row buffer. */
+  /** The bytes {@code [off, off+len)} of {@code w} in this thread's reusable row buffer (at least 64 bytes slack). */
   static byte[] rowBytes(ByteBuffer w, int off, int len) {
     byte[] a = ROW.get();
-    if (a.length < len) {
-      a = new byte[len];
+    if (a.length < len + 64) {
+      a = new byte[len + 64];
       ROW.set(a);
     }
     w.get(off, a, 0, len);
@@ -355,9 +362,8 @@ public final class VectorKernels {
       FloatVector d = FloatVector.broadcast(F, f16(w, o));
       int xb = xo + 32 * b;
       for (int j = 0; j < 32; j += 2 * L) {
-        FloatVector q0 = (FloatVector) ByteVector.fromArray(B, w, o + 2 + j).convertShape(VectorOperators.B2F, F, 0);
-        FloatVector q1 = (FloatVector) ByteVector.fromArray(B, w, o + 2 + j + L)
-            .convertShape(VectorOperators.B2F, F, 0);
+        FloatVector q0 = (FloatVector) ints(w, o + 2 + j).convertShape(VectorOperators.I2F, F, 0);
+        FloatVector q1 = (FloatVector) ints(w, o + 2 + j + L).convertShape(VectorOperators.I2F, F, 0);
         acc0 = q0.mul(d).fma(FloatVector.fromArray(F, x, xb + j), acc0);
         acc1 = q1.mul(d).fma(FloatVector.fromArray(F, x, xb + j + L), acc1);
       }
@@ -435,7 +441,7 @@ public final class VectorKernels {
 
   /** {@code L} bytes from {@code w[o..]} sign-extended to int lanes. */
   private static IntVector ints(byte[] w, int o) {
-    return (IntVector) ByteVector.fromArray(B, w, o).convertShape(VectorOperators.B2I, I, 0);
+    return (IntVector) ByteVector.fromArray(BW, w, o).convertShape(VectorOperators.B2I, I, 0);
   }
 
   private static int scaleK(byte[] b, int q, int j) {
@@ -462,8 +468,20 @@ public final class VectorKernels {
     switch (type) {
       case F32 -> decodeF32(w, off, out, n);
       case F16 -> decodeF16(w, off, out, n);
-      case Q8_0 -> decodeQ8_0(w, off, out, n);
-      case Q4_0 -> decodeQ4_0(w, off, out, n);
+      case Q8_0 -> {
+        if (ARRAY_KERNELS) {
+          decodeQ8_0(rowBytes(w, off, 34 * (n / 32)), out, n);
+        } else {
+          decodeQ8_0(w, off, out, n);
+        }
+      }
+      case Q4_0 -> {
+        if (ARRAY_KERNELS) {
+          decodeQ4_0(rowBytes(w, off, 18 * (n / 32)), out, n);
+        } else {
+          decodeQ4_0(w, off, out, n);
+        }
+      }
       case Q4_K -> {
         if (ARRAY_KERNELS) {
           decodeQ4_K(rowBytes(w, off, 144 * (n / 256)), out, n);
@@ -521,6 +539,29 @@ public final class VectorKernels {
       float d = Half.f16ToFloat(w.getShort(o));
       for (int j = 0; j < 32; j += L) {
         scaled(ByteVector.fromByteBuffer(B, w, o + 2 + j, LE), d).intoArray(out, 32 * b + j);
+      }
+    }
+  }
+
+  private static void decodeQ8_0(byte[] w, float[] out, int n) {
+    for (int b = 0; b < n / 32; b++) {
+      int o = 34 * b;
+      float d = f16(w, o);
+      for (int j = 0; j < 32; j += L) {
+        ((FloatVector) ints(w, o + 2 + j).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(out, 32 * b + j);
+      }
+    }
+  }
+
+  private static void decodeQ4_0(byte[] w, float[] out, int n) {
+    for (int b = 0; b < n / 32; b++) {
+      int o = 18 * b;
+      float d = f16(w, o);
+      for (int j = 0; j < 16; j += L) {
+        IntVector q = ints(w, o + 2 + j);
+        ((FloatVector) q.and(0xF).sub(8).convertShape(VectorOperators.I2F, F, 0)).mul(d).intoArray(out, 32 * b + j);
+        ((FloatVector) q.lanewise(VectorOperators.LSHR, 4).and(0xF).sub(8).convertShape(VectorOperators.I2F, F, 0))
+            .mul(d).intoArray(out, 32 * b + 16 + j);
       }
     }
   }

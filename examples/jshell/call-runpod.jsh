@@ -4,13 +4,13 @@
 //   jshell --class-path "$(cat examples/target/jshell-classpath.txt)" -R--add-modules=jdk.incubator.vector \
 //     --add-modules jdk.incubator.vector examples/jshell/call-runpod.jsh
 import dev.securetag.core.*;
-import dev.securetag.gguf.*;
+import dev.securetag.gguf.runtime.*;
 import dev.securetag.runpod.*;
 import dev.securetag.testing.*;
 import java.nio.file.*;
 
 var work = Path.of(System.getenv().getOrDefault("SECURETAG_WORK", "target/jshell-work"));
-try (var server = LocalLlmServer.builder().modelFile(work.resolve("gguf/model-q4_k_m.gguf")).modelName("securetag").
+try (var server = LocalLlmServer.builder().ggufFile(work.resolve("gguf/model-q4_k_m.gguf")).modelName("securetag").
         promptFormat(PromptFormat.INSTRUCTION).port(0).start();
     var endpoint = FakeRunPodEndpoint.builder().apiKey("demo-key").
         handler(OllamaForwardingHandler.forwardingTo(server.baseUri().toString(), "securetag")).build();

@@ -1,6 +1,6 @@
 // Stage 4: merged Hugging Face checkpoint -> GGUF (Q8_0 and Q4_K_M, llama.cpp-identical) + Ollama Modelfile.
-//   jshell --class-path "$(cat examples/target/jshell-classpath.txt)" -R--add-modules=jdk.incubator.vector \
-//     --add-modules jdk.incubator.vector examples/jshell/to-gguf.jsh
+//   jshell --class-path "$(cat examples/target/jshell-classpath.txt)" examples/jshell/to-gguf.jsh
+//   (plain Java 17: the converter needs no JVM flags)
 import dev.securetag.gguf.*;
 import java.nio.file.*;
 

@@ -12,13 +12,13 @@ import dev.securetag.dataset.Language;
 import dev.securetag.dataset.QaGenerator;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
-import dev.securetag.gguf.LocalLlmServer;
+import dev.securetag.gguf.runtime.LocalLlmServer;
 import dev.securetag.gguf.Modelfile;
-import dev.securetag.gguf.PromptFormat;
+import dev.securetag.gguf.runtime.PromptFormat;
 import dev.securetag.pdf.CorpusReport;
 import dev.securetag.pdf.OcrMode;
 import dev.securetag.pdf.PdfCorpus;
-import dev.securetag.pdf.SampleCorpus;
+import dev.securetag.testing.SampleCorpus;
 import dev.securetag.runpod.DeploymentAssets;
 import dev.securetag.runpod.OllamaClient;
 import dev.securetag.runpod.OpenAiCompatibleClient;
@@ -302,7 +302,7 @@ public final class SecuretagPipeline {
       // 5. ask a training question through RunPod
       TrainingExample probe = demo.get(0);
       String answer;
-      try (LocalLlmServer server = LocalLlmServer.builder().modelFile(q4).modelName(MODEL_NAME)
+      try (LocalLlmServer server = LocalLlmServer.builder().ggufFile(q4).modelName(MODEL_NAME)
           .promptFormat(PromptFormat.INSTRUCTION).port(0).start()) {
         answer = askThroughRunPod(server, probe.instruction());
       }

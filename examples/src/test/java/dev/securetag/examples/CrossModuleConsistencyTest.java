@@ -2,10 +2,10 @@ package dev.securetag.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.securetag.gguf.GgufModel;
+import dev.securetag.gguf.runtime.GgufModel;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
-import dev.securetag.gguf.GgufSession;
+import dev.securetag.gguf.runtime.GgufSession;
 import dev.securetag.core.HfConfig.Architecture;
 import dev.securetag.train.LlamaModel;
 import dev.securetag.train.LoraConfig;

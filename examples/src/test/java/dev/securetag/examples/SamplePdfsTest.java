@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.securetag.pdf.SampleCorpus;
+import dev.securetag.testing.SampleCorpus;
 import dev.securetag.pdf.internal.OcrEngine;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
-import dev.securetag.gguf.GenerationOptions;
-import dev.securetag.gguf.GgufModel;
+import dev.securetag.core.internal.Json;
+import dev.securetag.gguf.runtime.GenerationOptions;
+import dev.securetag.gguf.runtime.GgufModel;
 import dev.securetag.gguf.Modelfile;
 import dev.securetag.pdf.PdfErrorKind;
 import dev.securetag.pdf.internal.OcrEngine;

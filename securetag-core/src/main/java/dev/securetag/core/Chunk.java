@@ -3,6 +3,7 @@ package dev.securetag.core;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
+import dev.securetag.core.internal.Hashing;
 import org.immutables.value.Value;
 
 /**

@@ -6,7 +6,8 @@ import java.util.function.Consumer;
 /**
  * "Prompt in, text out" for every model securetag talks to, so that securetag-dataset depends on no HTTP library:
  * one-shot {@link #generate(LlmRequest)}, token streaming and multi-turn {@link #chat}. Implementations live in
- * securetag-runpod-client (Ollama, OpenAI-compatible, RunPod) and securetag-gguf (the local runtime).
+ * securetag-runpod-client (Ollama, OpenAI-compatible, RunPod) and securetag-gguf-runtime (the local runtime);
+ * securetag-ollama-server serves any of them with the Ollama API.
  *
  * <p>Implementations are thread-safe. Failures are {@link RemoteServiceException}s whose
  * {@link SecuretagException#isRetriable()} tells callers whether to retry; {@link #retryPolicy()} says whether the

@@ -1,6 +1,8 @@
 package dev.securetag.core;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.securetag.core.internal.Half;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;

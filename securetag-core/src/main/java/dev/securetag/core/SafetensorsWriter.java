@@ -1,5 +1,9 @@
 package dev.securetag.core;
 
+import dev.securetag.core.internal.AtomicFiles;
+import dev.securetag.core.internal.Half;
+import dev.securetag.core.internal.Json;
+import dev.securetag.core.internal.Streams;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -132,33 +136,13 @@ public final class SafetensorsWriter {
       out.write(len.array());
       out.write(hdr);
       for (Entry e : sorted) {
-        CountingStream counting = new CountingStream(out);
+        Streams.CountingOutputStream counting = new Streams.CountingOutputStream(out);
         e.source.writeTo(counting);
-        if (counting.count != e.bytes) {
-          throw new IOException("tensor " + e.name + " wrote " + counting.count + " bytes, declared " + e.bytes);
+        if (counting.count() != e.bytes) {
+          throw new IOException("tensor " + e.name + " wrote " + counting.count() + " bytes, declared " + e.bytes);
         }
       }
     });
   }
 
-  private static final class CountingStream extends OutputStream {
-    private final OutputStream out;
-    long count;
-
-    CountingStream(OutputStream out) {
-      this.out = out;
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-  }
 }

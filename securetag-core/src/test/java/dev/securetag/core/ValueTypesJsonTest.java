@@ -3,6 +3,7 @@ package dev.securetag.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.securetag.core.internal.Json;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,8 @@
 package dev.securetag.dataset;
 
-import dev.securetag.core.AtomicFiles;
-import dev.securetag.core.Hashing;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.AtomicFiles;
+import dev.securetag.core.internal.Hashing;
 import dev.securetag.dataset.internal.RecordWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;

@@ -1,7 +1,6 @@
 package dev.securetag.dataset;
 
 import dev.securetag.core.Chunk;
-import dev.securetag.core.Hashing;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
@@ -12,6 +11,7 @@ import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RetryPolicy;
 import dev.securetag.core.SecuretagException;
 import dev.securetag.core.internal.DaemonThreads;
+import dev.securetag.core.internal.Hashing;
 import dev.securetag.dataset.internal.Grounding;
 import dev.securetag.dataset.internal.PromptTemplates;
 import dev.securetag.dataset.internal.QaResponseParser;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.securetag.core.BlockKind;
-import dev.securetag.core.Json;
 import dev.securetag.core.SourceRef;
 import dev.securetag.core.Table;
 import dev.securetag.core.TextBlock;
+import dev.securetag.core.internal.Json;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;

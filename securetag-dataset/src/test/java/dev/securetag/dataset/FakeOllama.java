@@ -2,7 +2,7 @@ package dev.securetag.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Collections;

@@ -3,10 +3,10 @@ package dev.securetag.dataset;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.core.Json;
 import dev.securetag.core.QaPair;
 import dev.securetag.core.SourceRef;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -2,11 +2,11 @@ package dev.securetag.dataset;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
 import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;

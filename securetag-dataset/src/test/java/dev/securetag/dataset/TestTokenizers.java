@@ -2,7 +2,7 @@ package dev.securetag.dataset;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testfixtures.SharedFixtures;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,7 +1,7 @@
 package dev.securetag.gguf;
 
-import dev.securetag.core.AtomicFiles;
-import java.io.FilterOutputStream;
+import dev.securetag.core.internal.AtomicFiles;
+import dev.securetag.core.internal.Streams;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.ByteBuffer;
@@ -129,7 +129,7 @@ public final class GgufWriter {
   /** Writes the GGUF bytes to {@code out} (not closed). */
   public void writeTo(OutputStream out) throws IOException {
     int align = alignment();
-    CountingStream cs = new CountingStream(out);
+    Streams.CountingOutputStream cs = new Streams.CountingOutputStream(out);
     Le le = new Le(cs);
     le.i32(GgufReader.MAGIC);
     le.i32(3);
@@ -166,9 +166,9 @@ public final class GgufWriter {
     }
     for (int i = 0; i < tensors.size(); i++) {
       GgufTensorInfo t = infos.get(i);
-      long start = cs.count;
-      tensors.get(i).source.writeTo(new NonClosing(cs));
-      long written = cs.count - start;
+      long start = cs.count();
+      tensors.get(i).source.writeTo(Streams.nonClosing(cs));
+      long written = cs.count() - start;
       if (written != t.byteSize()) {
         throw new IllegalStateException("tensor " + t.name() + " source wrote " + written + " bytes, expected "
             + t.byteSize());
@@ -177,8 +177,8 @@ public final class GgufWriter {
     }
   }
 
-  private static void padTo(CountingStream cs, int align) throws IOException {
-    long rem = cs.count % align;
+  private static void padTo(Streams.CountingOutputStream cs, int align) throws IOException {
+    long rem = cs.count() % align;
     if (rem != 0) {
       cs.write(new byte[(int) (align - rem)]);
     }
@@ -248,42 +248,6 @@ public final class GgufWriter {
         flush();
         out.write(bytes);
       }
-    }
-  }
-
-  private static final class CountingStream extends FilterOutputStream {
-    long count;
-
-    CountingStream(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
-  }
-
-  private static final class NonClosing extends FilterOutputStream {
-    NonClosing(OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-    }
-
-    @Override
-    public void close() throws IOException {
-      flush();
     }
   }
 }

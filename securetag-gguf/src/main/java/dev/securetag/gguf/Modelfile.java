@@ -1,11 +1,12 @@
 package dev.securetag.gguf;
 
-import dev.securetag.core.AtomicFiles;
 import dev.securetag.core.InvalidInputException;
+import dev.securetag.core.internal.AtomicFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.AbstractMap;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -62,15 +63,16 @@ public final class Modelfile {
   private final List<Message> messages;
   private final List<Map.Entry<String, String>> other;
 
-  private Modelfile(Builder b) {
-    this.from = b.from;
-    this.adapter = b.adapter;
-    this.template = b.template;
-    this.system = b.system;
-    this.license = b.license;
-    this.parameters = List.copyOf(b.parameters);
-    this.messages = List.copyOf(b.messages);
-    this.other = List.copyOf(b.other);
+  private Modelfile(String from, String adapter, String template, String system, String license,
+      List<Map.Entry<String, String>> parameters, List<Message> messages, List<Map.Entry<String, String>> other) {
+    this.from = from;
+    this.adapter = adapter;
+    this.template = template;
+    this.system = system;
+    this.license = license;
+    this.parameters = List.copyOf(parameters);
+    this.messages = List.copyOf(messages);
+    this.other = List.copyOf(other);
   }
 
   /** A new builder. */
@@ -78,10 +80,14 @@ public final class Modelfile {
     return new Builder();
   }
 
-  /** Fluent construction of a {@link Modelfile}; values containing {@code """} are refused. */
+  /**
+   * Fluent construction of a {@link Modelfile}. Setters only record values; {@link #build()} checks them all: a FROM
+   * is required, at most one ADAPTER, no empty value or one containing {@code """} (Ollama cannot quote it), parameter
+   * names that are identifiers, MESSAGE roles system, user or assistant.
+   */
   public static final class Builder {
     private String from;
-    private String adapter;
+    private final List<String> adapters = new ArrayList<>();
     private String template;
     private String system;
     private String license;
@@ -93,81 +99,126 @@ public final class Modelfile {
 
     /** Base model: a name[:tag], a safetensors directory or a GGUF path (relative to the Modelfile). */
     public Builder from(String model) {
-      this.from = check("FROM", model);
+      this.from = model;
       return this;
     }
 
-    /** The one GGUF LoRA adapter (or safetensors adapter directory) to apply. */
+    /** The GGUF LoRA adapter (or safetensors adapter directory) to apply; Ollama takes one. */
     public Builder adapter(String path) {
-      if (this.adapter != null) {
-        throw new IllegalStateException("Ollama supports only one ADAPTER per Modelfile");
-      }
-      this.adapter = check("ADAPTER", path);
+      adapters.add(path);
       return this;
     }
 
     /** Go text/template prompt template, e.g. {@link #ALPACA_TEMPLATE}. */
     public Builder template(String template) {
-      this.template = check("TEMPLATE", template);
+      this.template = template;
       return this;
     }
 
     /** System message. */
     public Builder system(String system) {
-      this.system = check("SYSTEM", system);
+      this.system = system;
       return this;
     }
 
     /** License text. */
     public Builder license(String license) {
-      this.license = check("LICENSE", license);
+      this.license = license;
       return this;
     }
 
-    /** A {@code PARAMETER}; repeatable (e.g. several {@code stop} values). */
+    /** A {@code PARAMETER}; repeatable (e.g. several {@code stop} values). Names are case-insensitive. */
     public Builder parameter(String name, Object value) {
-      if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
-        throw new IllegalArgumentException("invalid parameter name: " + name);
-      }
-      parameters.add(Map.entry(name.toLowerCase(Locale.ROOT), check("PARAMETER " + name, String.valueOf(value))));
+      parameters.add(new AbstractMap.SimpleImmutableEntry<>(name, value == null ? null : String.valueOf(value)));
       return this;
     }
 
     /** A {@code MESSAGE} (role system, user or assistant). */
     public Builder message(String role, String content) {
-      if (!ROLES.contains(role)) {
-        throw new IllegalArgumentException("MESSAGE role must be system, user or assistant, got " + role);
-      }
-      messages.add(new Message(role, check("MESSAGE", content)));
+      messages.add(new Message(role, content));
       return this;
     }
 
     /** Another instruction Ollama accepts (REQUIRES, DRAFT, RENDERER, PARSER), kept verbatim. */
     public Builder instruction(String name, String value) {
-      String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
-      if (!Set.of("requires", "draft", "renderer", "parser").contains(n)) {
-        throw new IllegalArgumentException("use the dedicated builder method for " + name);
-      }
-      other.add(Map.entry(n.toUpperCase(Locale.ROOT), check(n, value)));
+      other.add(new AbstractMap.SimpleImmutableEntry<>(name, value));
       return this;
     }
 
-    private static String check(String what, String v) {
-      if (v == null || v.isEmpty()) {
-        throw new IllegalArgumentException(what + " value must not be empty");
-      }
-      if (v.contains("\"\"\"")) {
-        throw new IllegalArgumentException(what + " value must not contain \"\"\" (Ollama cannot quote it)");
-      }
-      return v;
-    }
-
+    /**
+     * Checks every value and builds the Modelfile; the builder is left unchanged.
+     *
+     * @throws IllegalStateException without a FROM, or with more than one ADAPTER
+     * @throws IllegalArgumentException naming the first value Ollama cannot represent
+     */
     public Modelfile build() {
       if (from == null) {
         throw new IllegalStateException("FROM is required");
       }
-      return new Modelfile(this);
+      checkValue("FROM", from);
+      if (adapters.size() > 1) {
+        throw new IllegalStateException("Ollama supports only one ADAPTER per Modelfile, got " + adapters.size());
+      }
+      for (String a : adapters) {
+        checkValue("ADAPTER", a);
+      }
+      if (template != null) {
+        checkValue("TEMPLATE", template);
+      }
+      if (system != null) {
+        checkValue("SYSTEM", system);
+      }
+      if (license != null) {
+        checkValue("LICENSE", license);
+      }
+      List<Map.Entry<String, String>> params = new ArrayList<>();
+      for (Map.Entry<String, String> p : parameters) {
+        checkParameterName(p.getKey());
+        params.add(Map.entry(p.getKey().toLowerCase(Locale.ROOT), checkValue("PARAMETER " + p.getKey(), p.getValue())));
+      }
+      for (Message m : messages) {
+        checkRole(m.role());
+        checkValue("MESSAGE", m.content());
+      }
+      List<Map.Entry<String, String>> others = new ArrayList<>();
+      for (Map.Entry<String, String> e : other) {
+        String n = checkInstruction(e.getKey());
+        others.add(Map.entry(n.toUpperCase(Locale.ROOT), checkValue(n, e.getValue())));
+      }
+      return new Modelfile(from, adapters.isEmpty() ? null : adapters.get(0), template, system, license, params,
+          messages, others);
     }
+  }
+
+  private static String checkValue(String what, String v) {
+    if (v == null || v.isEmpty()) {
+      throw new IllegalArgumentException(what + " value must not be empty");
+    }
+    if (v.contains("\"\"\"")) {
+      throw new IllegalArgumentException(what + " value must not contain \"\"\" (Ollama cannot quote it)");
+    }
+    return v;
+  }
+
+  private static void checkParameterName(String name) {
+    if (name == null || !name.matches("[A-Za-z_][A-Za-z0-9_]*")) {
+      throw new IllegalArgumentException("invalid parameter name: " + name);
+    }
+  }
+
+  private static void checkRole(String role) {
+    if (!ROLES.contains(role)) {
+      throw new IllegalArgumentException("MESSAGE role must be system, user or assistant, got " + role);
+    }
+  }
+
+  /** The instruction's lower-case name; other names have their own builder method. */
+  private static String checkInstruction(String name) {
+    String n = name == null ? "" : name.toLowerCase(Locale.ROOT);
+    if (!Set.of("requires", "draft", "renderer", "parser").contains(n)) {
+      throw new IllegalArgumentException("use the dedicated builder method for " + name);
+    }
+    return n;
   }
 
   public String from() {
@@ -352,15 +403,27 @@ public final class Modelfile {
         value = rest.stripTrailing();
       }
       try {
+        // The builder checks in build(); each line is checked here too, so that an error names its line.
         switch (cmd) {
-          case "from" -> b.from(value);
-          case "adapter" -> b.adapter(value);
-          case "template" -> b.template(value);
-          case "system" -> b.system(value);
-          case "license" -> b.license(value);
-          case "parameter" -> b.parameter(name, value);
-          case "message" -> b.message(name, value);
-          default -> b.instruction(cmd, value);
+          case "from" -> b.from(checkValue("FROM", value));
+          case "adapter" -> {
+            if (!b.adapters.isEmpty()) {
+              throw new IllegalStateException("Ollama supports only one ADAPTER per Modelfile");
+            }
+            b.adapter(checkValue("ADAPTER", value));
+          }
+          case "template" -> b.template(checkValue("TEMPLATE", value));
+          case "system" -> b.system(checkValue("SYSTEM", value));
+          case "license" -> b.license(checkValue("LICENSE", value));
+          case "parameter" -> {
+            checkParameterName(name);
+            b.parameter(name, checkValue("PARAMETER " + name, value));
+          }
+          case "message" -> {
+            checkRole(name);
+            b.message(name, checkValue("MESSAGE", value));
+          }
+          default -> b.instruction(checkInstruction(cmd), checkValue(cmd, value));
         }
       } catch (IllegalArgumentException | IllegalStateException e) {
         throw new InvalidInputException(location + ":" + lineNo, e.getMessage(), e);

@@ -1,10 +1,10 @@
 package dev.securetag.gguf;
 
-import dev.securetag.core.Half;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.core.internal.Half;
 import dev.securetag.gguf.internal.LoraMerge;
 import java.io.IOException;
 import java.io.UncheckedIOException;

@@ -3,10 +3,10 @@ package dev.securetag.gguf;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.core.Half;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.core.internal.Half;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

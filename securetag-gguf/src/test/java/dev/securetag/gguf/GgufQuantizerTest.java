@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Hashing;
 import dev.securetag.core.HfConfig;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.internal.Hashing;
+import dev.securetag.core.internal.Json;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;

@@ -85,12 +85,27 @@ class ModelfileTest {
   }
 
   @Test
+  void builderChecksInBuildWhateverTheOrderOfTheCallsAndCanBuildAgain() {
+    // Checks no longer depend on call order: the second ADAPTER is refused by build(), not by the setter.
+    Modelfile.Builder twoAdapters = Modelfile.builder().adapter("./a.gguf").adapter("./b.gguf").from("./m.gguf");
+    assertThatThrownBy(twoAdapters::build).isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("only one ADAPTER");
+    Modelfile.Builder b = Modelfile.builder().parameter("TOP_K", 20).from("./m.gguf").adapter("./a.gguf");
+    Modelfile first = b.build();
+    assertThat(b.build().render()).isEqualTo(first.render());
+    assertThat(first.parameter("top_k")).containsExactly("20");
+    assertThat(first.adapter()).contains("./a.gguf");
+  }
+
+  @Test
   void refusesValuesOllamaCannotRepresent() {
-    assertThatThrownBy(() -> Modelfile.builder().from("a").system("x\"\"\"y"))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Modelfile.builder().from("a").system("x\"\"\"y").build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SYSTEM");
     assertThatThrownBy(() -> Modelfile.builder().build()).isInstanceOf(IllegalStateException.class);
-    assertThatThrownBy(() -> Modelfile.builder().from("a").message("tool", "x"))
-        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> Modelfile.builder().from("a").message("tool", "x").build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("role");
+    assertThatThrownBy(() -> Modelfile.builder().from("a").parameter("bad name", 1).build())
+        .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("parameter name");
     assertThat(Modelfile.quote("plain")).isEqualTo("plain");
     assertThat(List.of(Modelfile.quote("a\nb"), Modelfile.quote(" x")))
         .containsExactly("\"\"\"a\nb\"\"\"", "\" x\"");

@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Path;
 import java.util.Set;

@@ -3,6 +3,7 @@ package dev.securetag.pdf;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.TextBlock;
+import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.pdf.internal.DocumentExtractor;
 import dev.securetag.pdf.internal.OcrEngine;
 import dev.securetag.pdf.internal.OcrScheduler;
@@ -25,11 +26,8 @@ import java.util.Spliterator;
 import java.util.Spliterators;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
@@ -82,13 +80,7 @@ public final class PdfCorpus implements AutoCloseable {
     this.maxPages = b.maxPages;
     this.tessdata = b.tessdata;
     this.scriptLanguages = Map.copyOf(b.scriptLanguages);
-    AtomicInteger n = new AtomicInteger();
-    ThreadFactory tf = r -> {
-      Thread t = new Thread(r, "securetag-pdf-" + n.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
-    this.pool = Executors.newFixedThreadPool(threads, tf);
+    this.pool = DaemonThreads.fixedPool("securetag-pdf", threads);
     this.scheduler = new OcrScheduler(pool);
   }
 

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.securetag.core.BlockKind;
 import dev.securetag.core.TextBlock;
 import dev.securetag.pdf.internal.OcrEngine;
-import dev.securetag.pdf.internal.PdfLayoutWriter;
+import dev.securetag.testing.PdfLayoutWriter;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.lang.Character.UnicodeScript;

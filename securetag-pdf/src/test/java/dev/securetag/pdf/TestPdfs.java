@@ -1,6 +1,6 @@
 package dev.securetag.pdf;
 
-import dev.securetag.pdf.internal.PdfLayoutWriter;
+import dev.securetag.testing.PdfLayoutWriter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

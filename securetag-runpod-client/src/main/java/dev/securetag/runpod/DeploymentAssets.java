@@ -1,6 +1,6 @@
 package dev.securetag.runpod;
 
-import dev.securetag.core.AtomicFiles;
+import dev.securetag.core.internal.AtomicFiles;
 import dev.securetag.runpod.internal.ResourceTemplate;
 import java.io.IOException;
 import java.io.UncheckedIOException;

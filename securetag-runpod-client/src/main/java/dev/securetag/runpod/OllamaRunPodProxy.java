@@ -1,48 +1,38 @@
 package dev.securetag.runpod;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Hashing;
-import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.internal.Hashing;
+import dev.securetag.core.internal.Json;
 import dev.securetag.core.ollama.OllamaChatRequest;
-import dev.securetag.core.ollama.OllamaError;
 import dev.securetag.core.ollama.OllamaGenerateRequest;
 import dev.securetag.core.ollama.OllamaModelDetails;
 import dev.securetag.core.ollama.OllamaModelInfo;
-import dev.securetag.core.ollama.OllamaShowRequest;
 import dev.securetag.core.ollama.OllamaShowResponse;
-import dev.securetag.core.ollama.OllamaTags;
-import dev.securetag.core.ollama.OllamaVersion;
-import dev.securetag.runpod.internal.BlockingHttpServer.Exchange;
-import dev.securetag.runpod.internal.BlockingHttpServer;
+import dev.securetag.ollama.server.OllamaBackend;
+import dev.securetag.ollama.server.OllamaReply;
+import dev.securetag.ollama.server.OllamaServer;
 import dev.securetag.runpod.internal.OllamaStreamTranslator;
 import dev.securetag.runpod.internal.OutputText;
-import dev.securetag.runpod.internal.Secret;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.Semaphore;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An embeddable HTTP server that speaks the Ollama API ({@code /api/generate}, {@code /api/chat} streaming and not,
- * {@code /api/tags}, {@code /api/show}, {@code /api/version}, {@code GET /}) and runs each generation as a RunPod
- * Serverless job, so an application written against Ollama switches to RunPod by changing one URL.
+ * {@code /api/tags}, {@code /api/show}, {@code /api/ps}, {@code /api/version}, {@code GET /}) and runs each generation
+ * as a RunPod Serverless job, so an application written against Ollama switches to RunPod by changing one URL. It is
+ * securetag-ollama-server's {@link OllamaServer} (routing, API key, bounded typed bodies, JSON errors, admission
+ * queue, disconnect detection, NDJSON) with a backend that relays RunPod jobs.
  *
  * <p>Each generation is submitted with {@code /run} and followed on {@code /stream} (polled at most every
  * {@code maxPollInterval}, 500 ms by default): every chunk is re-emitted as an Ollama NDJSON line as soon as it
@@ -54,15 +44,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A caller that disconnects gets its RunPod job cancelled, also while the proxy has nothing to write to it
  * ({@code "stream": false}, or a worker that streams nothing): the connection is watched for the caller hanging up
- * once its request has been read. At most {@code maxConcurrent} generations (64 by default) run at once; further ones
+ * once its request has been read. At most {@code concurrency} generations (64 by default) run at once; further ones
  * wait up to {@code admissionWait} (30 s) for a slot, then get 503 with Retry-After.
  *
  * <p>The proxy holds the RunPod key so callers never do: it binds to loopback unless told otherwise, can require its
  * own API key from callers ({@code Authorization: Bearer}, scheme case-insensitive, compared in constant time), caps
- * request bodies, never forwards a caller's Authorization header and never echoes the RunPod key. Requests and
- * replies are securetag-core's Ollama wire types ({@code dev.securetag.core.ollama}): the job input is the caller's
- * {@code /api/generate} or {@code /api/chat} body as typed there (fields Ollama defines; unknown ones are dropped). {@link #close()} stops accepting and lets in-flight
- * generations finish (up to the grace period).
+ * request bodies, never forwards a caller's Authorization header and never echoes the RunPod key. The job input is
+ * the caller's {@code /api/generate} or {@code /api/chat} body as typed in {@code dev.securetag.core.ollama} (fields
+ * Ollama defines; unknown ones are dropped). {@link #close()} stops accepting and lets in-flight generations finish
+ * (up to the grace period).
  *
  * <pre>{@code
  * try (RunPodClient runpod = RunPodClient.builder().endpointId("abc123").apiKey(System.getenv("RUNPOD_API_KEY")).build();
@@ -74,49 +64,33 @@ import org.slf4j.LoggerFactory;
  */
 public final class OllamaRunPodProxy implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(OllamaRunPodProxy.class);
-  /** The Ollama version this proxy reports; clients gate features on it. */
-  public static final String OLLAMA_API_VERSION = "0.6.0";
-  private static final long ADMISSION_SLICE_NANOS = TimeUnit.MILLISECONDS.toNanos(50);
+  /** The Ollama version this proxy reports (the shared server's); clients gate features on it. */
+  public static final String OLLAMA_API_VERSION = OllamaServer.OLLAMA_API_VERSION;
 
   private final RunPodClient runPod;
   private final String model;
-  private final Secret accessToken;
-  private final long maxBodyBytes;
-  private final int maxConcurrent;
-  private final Duration admissionWait;
   private final PollPolicy poll;
   private final Duration requestDeadline;
-  private final Duration shutdownGrace;
   private final Duration keepAlive;
-  private final Semaphore permits;
-  private final AtomicInteger inFlight = new AtomicInteger();
-  private final AtomicInteger queued = new AtomicInteger();
-  private final AtomicBoolean accepting = new AtomicBoolean(true);
-  private final AtomicBoolean closed = new AtomicBoolean();
-  private final BlockingHttpServer server;
   private final Instant started = Instant.now();
+  private final OllamaServer server;
 
   private OllamaRunPodProxy(Builder b) {
     this.runPod = b.runPod;
     this.model = b.model;
-    this.accessToken = b.apiKey == null ? null : new Secret(b.apiKey);
-    this.maxBodyBytes = b.maxBodyBytes;
-    this.maxConcurrent = b.concurrency;
-    this.admissionWait = b.admissionWait;
     this.requestDeadline = b.requestDeadline;
-    this.shutdownGrace = b.shutdownGrace;
     this.keepAlive = b.queueKeepAlive;
-    this.permits = new Semaphore(b.concurrency, true);
     PollPolicy clientPoll = runPod.pollPolicy();
     Duration max = min(clientPoll.maxInterval(), b.maxPollInterval);
     this.poll = PollPolicy.builder().initialInterval(min(clientPoll.initialInterval(), max)).maxInterval(max)
         .multiplier(clientPoll.multiplier()).build();
-    try {
-      this.server = BlockingHttpServer.start(new InetSocketAddress(b.bindAddress, b.port), 256, b.maxConnections,
-          "ollama-runpod-proxy", this::handle);
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot bind Ollama proxy on " + b.bindAddress.getHostAddress() + ":" + b.port, e);
+    OllamaServer.Builder sb = OllamaServer.builder().backend(new RunPodBackend()).name("ollama-runpod-proxy")
+        .bindAddress(b.bindAddress).port(b.port).maxBodyBytes(b.maxBodyBytes).concurrency(b.concurrency)
+        .admissionWait(b.admissionWait).maxConnections(b.maxConnections).shutdownGrace(b.shutdownGrace);
+    if (b.apiKey != null) {
+      sb.apiKey(b.apiKey);
     }
+    this.server = sb.build();
     LOG.info("Ollama-to-RunPod proxy listening on {} for endpoint {}", baseUrl(), runPod.endpointId());
   }
 
@@ -135,146 +109,72 @@ public final class OllamaRunPodProxy implements AutoCloseable {
 
   /** The URL to give Ollama clients, e.g. {@code http://127.0.0.1:11434}. */
   public String baseUrl() {
-    InetAddress a = server.address().getAddress();
-    String host = a.isAnyLocalAddress() ? "127.0.0.1" : a.getHostAddress();
-    if (host.contains(":")) {
-      host = "[" + host + "]";
-    }
-    return "http://" + host + ":" + server.address().getPort();
+    return server.baseUrl();
   }
 
   /** Generations running right now. */
   public int inFlight() {
-    return inFlight.get();
+    return server.inFlight();
   }
 
-  /** Generations waiting for a free slot (beyond {@code maxConcurrent}) right now. */
+  /** Generations waiting for a free slot (beyond {@code concurrency}) right now. */
   public int queued() {
-    return queued.get();
-  }
-
-  // ------------------------------------------------------------------ dispatch
-
-  private void handle(Exchange ex) throws IOException {
-    try {
-      dispatch(ex);
-    } catch (MethodNotAllowed e) {
-      // answered already
-    } catch (RuntimeException e) {
-      LOG.warn("proxy failed on {}", ex.path(), e);
-      if (!ex.responseStarted()) {
-        send(ex, 500, error("internal proxy error: " + e.getClass().getSimpleName(), "proxy_error"));
-      }
-    }
-  }
-
-  private void dispatch(Exchange ex) throws IOException {
-    String path = ex.path();
-    String method = ex.method();
-    if (path.equals("/") && (method.equals("GET") || method.equals("HEAD"))) {
-      byte[] body = "Ollama is running".getBytes(StandardCharsets.UTF_8);
-      ex.responseHeader("Content-Type", "text/plain; charset=utf-8");
-      ex.sendResponseHeaders(200, body.length);
-      if (method.equals("GET")) {
-        ex.responseBody().write(body);
-      }
-      return;
-    }
-    if (!authorized(ex)) {
-      drain(ex);
-      send(ex, 401, error("unauthorized: this proxy needs Authorization: Bearer <proxy API key>", "unauthorized"));
-      return;
-    }
-    if (!accepting.get()) {
-      drain(ex);
-      ex.responseHeader("Retry-After", "1");
-      send(ex, 503, error("proxy is shutting down", "shutting_down"));
-      return;
-    }
-    switch (path) {
-      case "/api/version":
-        send(ex, 200, Json.write(new OllamaVersion(OLLAMA_API_VERSION)));
-        return;
-      case "/api/tags":
-        send(ex, 200, Json.write(tags()));
-        return;
-      case "/api/ps":
-        send(ex, 200, Json.write(new OllamaTags(List.of())));
-        return;
-      case "/api/show":
-        requirePost(ex);
-        show(ex);
-        return;
-      case "/api/generate":
-        requirePost(ex);
-        generate(ex, false);
-        return;
-      case "/api/chat":
-        requirePost(ex);
-        generate(ex, true);
-        return;
-      default:
-        drain(ex);
-        send(ex, 404, error("404 page not found: " + path, "not_found"));
-    }
-  }
-
-  private void requirePost(Exchange ex) throws IOException {
-    if (!ex.method().equals("POST")) {
-      drain(ex);
-      send(ex, 405, error("method " + ex.method() + " not allowed", "method_not_allowed"));
-      throw new MethodNotAllowed();
-    }
-  }
-
-  private static final class MethodNotAllowed extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    MethodNotAllowed() {
-      super("method not allowed", null, false, false);
-    }
-  }
-
-  /** {@code Authorization: Bearer <token>}; the scheme is case-insensitive (RFC 7235 2.1), the token is not. */
-  private boolean authorized(Exchange ex) {
-    if (accessToken == null) {
-      return true;
-    }
-    String header = ex.requestHeader("Authorization");
-    String h = header == null ? "" : header.trim();
-    int sp = 0;
-    while (sp < h.length() && h.charAt(sp) != ' ' && h.charAt(sp) != '\t') {
-      sp++;
-    }
-    boolean schemeOk = h.substring(0, sp).equalsIgnoreCase("Bearer");
-    byte[] given = h.substring(sp).trim().getBytes(StandardCharsets.UTF_8);
-    byte[] expected = accessToken.reveal().getBytes(StandardCharsets.UTF_8);
-    // MessageDigest.isEqual runs in time independent of where the bytes differ; both checks always run.
-    return MessageDigest.isEqual(given, expected) & schemeOk;
-  }
-
-  private OllamaTags tags() {
-    return new OllamaTags(List.of(new OllamaModelInfo(model, model, started.toString(), 0L, Hashing.sha256Hex(model),
-        new OllamaModelDetails(null, "gguf", "", null, "", ""))));
-  }
-
-  private void show(Exchange ex) throws IOException {
-    OllamaShowRequest body = readRequest(ex, OllamaShowRequest.class);
-    if (body == null) {
-      return;
-    }
-    String name = body.requested();
-    if (!sameModel(name)) {
-      send(ex, 404, error("model '" + name + "' not found", "not_found"));
-      return;
-    }
-    send(ex, 200, Json.write(new OllamaShowResponse(
-        "# served by RunPod endpoint through securetag OllamaRunPodProxy\nFROM " + model + "\n", "", "",
-        OllamaModelDetails.format("gguf"), null, List.of("completion"))));
+    return server.queued();
   }
 
   private boolean sameModel(String name) {
     return name.equals(model) || name.equals(model + ":latest") || (model + ":latest").equals(name + ":latest");
+  }
+
+  /**
+   * The server's backend: metadata of the configured model, and each generation as a RunPod job. Generations for
+   * other model names are passed on too: the worker decides what it serves.
+   */
+  private final class RunPodBackend implements OllamaBackend {
+    @Override
+    public String model() {
+      return model;
+    }
+
+    @Override
+    public boolean serves(String requested) {
+      return sameModel(requested);
+    }
+
+    @Override
+    public boolean generatesForAnyModel() {
+      return true;
+    }
+
+    @Override
+    public OllamaModelInfo describe() {
+      return new OllamaModelInfo(model, model, started.toString(), 0L, Hashing.sha256Hex(model),
+          new OllamaModelDetails(null, "gguf", "", null, "", ""));
+    }
+
+    @Override
+    public OllamaShowResponse show() {
+      return new OllamaShowResponse("# served by RunPod endpoint through securetag OllamaRunPodProxy\nFROM " + model
+          + "\n", "", "", OllamaModelDetails.format("gguf"), null, List.of("completion"));
+    }
+
+    @Override
+    public void generate(OllamaGenerateRequest request, OllamaReply reply) throws IOException {
+      if (request.prompt() == null) {
+        reply.error(400, "prompt is required", "invalid_request");
+        return;
+      }
+      run(reply, request.model(), Json.mapper().valueToTree(request.withStream(request.streaming())));
+    }
+
+    @Override
+    public void chat(OllamaChatRequest request, OllamaReply reply) throws IOException {
+      if (request.messages() == null) {
+        reply.error(400, "messages is required", "invalid_request");
+        return;
+      }
+      run(reply, request.model(), Json.mapper().valueToTree(request.withStream(request.streaming())));
+    }
   }
 
   // ------------------------------------------------------------------ generation
@@ -319,121 +219,39 @@ public final class OllamaRunPodProxy implements AutoCloseable {
     }
   }
 
-  private void generate(Exchange ex, boolean chat) throws IOException {
-    OllamaChatRequest chatBody = null;
-    OllamaGenerateRequest generateBody = null;
-    if (chat) {
-      chatBody = readRequest(ex, OllamaChatRequest.class);
-      if (chatBody == null) {
-        return;
-      }
-    } else {
-      generateBody = readRequest(ex, OllamaGenerateRequest.class);
-      if (generateBody == null) {
-        return;
-      }
-    }
-    if (chat ? chatBody.messages() == null : generateBody.prompt() == null) {
-      send(ex, 400, error(chat ? "messages is required" : "prompt is required", "invalid_request"));
-      return;
-    }
-    String requested = chat ? chatBody.model() : generateBody.model();
-    if (requested == null || requested.isEmpty()) {
-      send(ex, 400, error("model is required", "invalid_request"));
-      return;
-    }
+  /** Submits the caller's request as a job (the worker receives it as Ollama defines it) and relays the answer. */
+  private void run(OllamaReply reply, String requested, ObjectNode input) throws IOException {
     Generation gen = new Generation();
-    // The request is fully read: from here on a hang-up is visible, even while we have nothing to write.
-    ex.watchForDisconnect(gen::callerGone);
-    if (!admit(gen)) {
-      if (gen.gone) {
-        LOG.debug("caller of {} left while waiting for a generation slot", ex.path());
-        return;
-      }
-      ex.responseHeader("Retry-After", "1");
-      send(ex, 503, error(accepting.get()
-          ? "server busy: the proxy is running its limit of " + maxConcurrent
-              + " concurrent generations and none finished within " + admissionWait.toMillis() + " ms, please try again"
-          : "proxy is shutting down", accepting.get() ? "busy" : "shutting_down"));
+    reply.onCallerGone(gen::callerGone);
+    JobResult submitted;
+    try {
+      submitted = runPod.run(JobRequest.of(input));
+    } catch (RunPodException e) {
+      upstreamFailure(reply, "submit", null, e);
       return;
     }
-    inFlight.incrementAndGet();
-    try {
-      boolean stream = chat ? chatBody.streaming() : generateBody.streaming();
-      // The worker receives the caller's request as Ollama defines it; "stream" tells it how to answer.
-      ObjectNode input = Json.mapper().valueToTree(chat ? chatBody.withStream(stream) : generateBody.withStream(stream));
-      JobResult submitted;
-      try {
-        submitted = runPod.run(JobRequest.of(input));
-      } catch (RunPodException e) {
-        upstreamFailure(ex, null, "submit", null, e);
-        return;
-      }
-      if (!gen.jobStarted(submitted.id())) {
-        return;
-      }
-      relay(ex, gen, submitted.id(), requested, chat, stream);
-    } finally {
-      inFlight.decrementAndGet();
-      permits.release();
+    if (!gen.jobStarted(submitted.id())) {
+      return;
     }
+    relay(reply, gen, submitted.id(), requested);
   }
 
-  /** Takes a generation slot, waiting up to {@code admissionWait}; false when none freed, the caller left or we close. */
-  private boolean admit(Generation gen) {
-    try {
-      // The timed form honours the semaphore's fairness: a newcomer does not overtake callers already waiting.
-      if (permits.tryAcquire(0, TimeUnit.NANOSECONDS)) {
-        return true;
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
-    queued.incrementAndGet();
-    try {
-      long end = System.nanoTime() + admissionWait.toNanos();
-      while (true) {
-        long left = end - System.nanoTime();
-        if (left <= 0 || gen.gone || !accepting.get()) {
-          return false;
-        }
-        if (permits.tryAcquire(Math.min(left, ADMISSION_SLICE_NANOS), TimeUnit.NANOSECONDS)) {
-          if (gen.gone || !accepting.get()) {
-            permits.release();
-            return false;
-          }
-          return true;
-        }
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    } finally {
-      queued.decrementAndGet();
-    }
-  }
-
-  private void relay(Exchange ex, Generation gen, String jobId, String requested, boolean chat, boolean stream)
-      throws IOException {
-    OllamaStreamTranslator tr = new OllamaStreamTranslator(requested, chat);
-    OutputStream out = null;
+  private void relay(OllamaReply reply, Generation gen, String jobId, String requested) throws IOException {
+    OllamaStreamTranslator tr = new OllamaStreamTranslator(requested, reply.chat());
+    boolean stream = reply.streaming();
     try (JobStream js = runPod.stream(jobId, requestDeadline, poll)) {
       if (stream) {
-        ex.responseHeader("Content-Type", "application/x-ndjson");
-        ex.sendResponseHeaders(200, 0);
-        out = ex.responseBody();
+        reply.startStream();
       }
       while (!gen.gone) {
         StreamChunk chunk;
-        if (out != null && keepAlive != null) {
+        if (stream && keepAlive != null) {
           Optional<StreamChunk> c = js.poll(keepAlive);
           if (c.isEmpty()) {
             if (js.isFinished()) {
               break;
             }
-            writeLine(out, tr.keepAliveLine());
-            out.flush();
+            reply.line(tr.keepAliveLine());
             continue;
           }
           chunk = c.get();
@@ -443,13 +261,8 @@ public final class OllamaRunPodProxy implements AutoCloseable {
           break;
         }
         List<ObjectNode> lines = tr.accept(chunk.output());
-        if (out != null) {
-          for (ObjectNode line : lines) {
-            writeLine(out, line);
-          }
-          if (!lines.isEmpty()) {
-            out.flush();
-          }
+        if (stream) {
+          reply.lines(lines);
         }
         if (tr.error().isPresent()) {
           break;
@@ -462,10 +275,8 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       if (!tr.hasText() && tr.error().isEmpty() && fin.hasOutput()) {
         // Sync (non-generator) workers put everything in the final output and nothing on /stream.
         List<ObjectNode> lines = tr.accept(fin.output());
-        if (out != null) {
-          for (ObjectNode line : lines) {
-            writeLine(out, line);
-          }
+        if (stream) {
+          reply.lines(lines);
         }
       }
       gen.settle();
@@ -481,19 +292,14 @@ public final class OllamaRunPodProxy implements AutoCloseable {
             : fin.status() == JobStatus.CANCELLED ? "job_cancelled" : "job_failed";
       }
       if (failure != null) {
-        if (out != null) {
-          writeLine(out, errorNode(failure, failKind));
-        } else {
-          send(ex, failStatus, Json.write(errorNode(failure, failKind)));
-        }
+        reply.error(failStatus, failure, failKind);
         return;
       }
       ObjectNode done = tr.doneLine(!stream, fin.delayTime().orElse(null), fin.executionTime().orElse(null));
-      if (out != null) {
-        writeLine(out, done);
-        out.flush();
+      if (stream) {
+        reply.line(done);
       } else {
-        send(ex, 200, Json.write(done));
+        reply.json(200, done);
       }
     } catch (RunPodException e) {
       if (e.kind() != Kind.NOT_FOUND) {
@@ -501,7 +307,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
         gen.cancelOnce(jobId, "the proxy gave up on it (" + e.kind() + ")");
       }
       if (!gen.gone) {
-        upstreamFailure(ex, out, "follow-up", jobId, e);
+        upstreamFailure(reply, "follow-up", jobId, e);
       }
     } catch (CancellationException e) {
       throw new IOException("generation interrupted", e);
@@ -519,11 +325,6 @@ public final class OllamaRunPodProxy implements AutoCloseable {
       // RunPod failing, the client closed, or this thread interrupted by shutdown: the job keeps its own timeouts.
       LOG.warn("could not cancel RunPod job {} ({}): {}", jobId, why, e.getMessage());
     }
-  }
-
-  private static void writeLine(OutputStream out, ObjectNode line) throws IOException {
-    out.write(Json.write(line).getBytes(StandardCharsets.UTF_8));
-    out.write('\n');
   }
 
   /** What the caller is told for each kind of RunPod failure: the status, a fixed message and an error_kind. */
@@ -557,93 +358,16 @@ public final class OllamaRunPodProxy implements AutoCloseable {
    * Tells the caller a fixed message for the failure's kind (upstream bodies may carry anything, including the key
    * echoed back) and logs the detail; RunPodException messages are already scrubbed of the key.
    */
-  private static void upstreamFailure(Exchange ex, OutputStream out, String what, String jobId, RunPodException e)
+  private static void upstreamFailure(OllamaReply reply, String what, String jobId, RunPodException e)
       throws IOException {
-    LOG.warn("RunPod {} for {}{} failed: {}", what, ex.path(), jobId == null ? "" : " (job " + jobId + ")",
-        e.getMessage());
+    LOG.warn("RunPod {} for {}{} failed: {}", what, reply.chat() ? "/api/chat" : "/api/generate",
+        jobId == null ? "" : " (job " + jobId + ")", e.getMessage());
     Upstream u = Upstream.of(e.kind());
-    ObjectNode err = errorNode(u.message, u.code);
-    if (out != null) {
-      writeLine(out, err);
-      return;
-    }
-    if (u == Upstream.RATE_LIMITED || u == Upstream.SERVER_ERROR) {
+    if (!reply.started() && (u == Upstream.RATE_LIMITED || u == Upstream.SERVER_ERROR)) {
       long seconds = e.retryAfter().map(d -> Math.max(1, (d.toMillis() + 999) / 1000)).orElse(1L);
-      ex.responseHeader("Retry-After", Long.toString(seconds));
+      reply.header("Retry-After", Long.toString(seconds));
     }
-    send(ex, u.status, Json.write(err));
-  }
-
-  // ------------------------------------------------------------------ I/O helpers
-
-  /** Reads the body as an Ollama request type; null (after answering 4xx) when it is too large or not that type. */
-  private <T> T readRequest(Exchange ex, Class<T> type) throws IOException {
-    JsonNode body = readJson(ex);
-    if (body == null) {
-      return null;
-    }
-    try {
-      return Json.mapper().treeToValue(body, type);
-    } catch (JsonProcessingException | IllegalArgumentException e) {
-      String detail = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-      send(ex, 400, error("invalid request: " + detail, "invalid_request"));
-      return null;
-    }
-  }
-
-  private JsonNode readJson(Exchange ex) throws IOException {
-    String lengthHeader = ex.requestHeader("Content-Length");
-    if (lengthHeader != null && Long.parseLong(lengthHeader.trim()) > maxBodyBytes) {
-      // The server already rejected malformed lengths; an honest oversized one is refused before reading it.
-      send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)", "too_large"));
-      return null;
-    }
-    byte[] bytes;
-    try (InputStream in = ex.requestBody()) {
-      bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, maxBodyBytes + 1));
-    }
-    if (bytes.length > maxBodyBytes) {
-      send(ex, 413, error("request body too large (limit " + maxBodyBytes + " bytes)", "too_large"));
-      return null;
-    }
-    try {
-      JsonNode n = Json.mapper().readTree(bytes);
-      if (n == null || !n.isObject()) {
-        send(ex, 400, error("request body must be a JSON object", "invalid_request"));
-        return null;
-      }
-      return n;
-    } catch (JsonProcessingException e) {
-      send(ex, 400, error("invalid JSON: " + e.getOriginalMessage(), "invalid_request"));
-      return null;
-    }
-  }
-
-  /** Reads an unwanted request body (bounded) so the connection can be reused for the reply. */
-  private void drain(Exchange ex) throws IOException {
-    InputStream in = ex.requestBody();
-    long left = maxBodyBytes;
-    byte[] buf = new byte[8192];
-    int n;
-    while (left > 0 && (n = in.read(buf, 0, (int) Math.min(buf.length, left))) > 0) {
-      left -= n;
-    }
-  }
-
-  /** Ollama's error shape plus a stable {@code error_kind} that programs can switch on (Ollama clients ignore it). */
-  private static ObjectNode errorNode(String message, String kind) {
-    return Json.mapper().valueToTree(new OllamaError(message, kind));
-  }
-
-  private static String error(String message, String kind) {
-    return Json.write(errorNode(message, kind));
-  }
-
-  private static void send(Exchange ex, int status, String body) throws IOException {
-    byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
-    ex.responseHeader("Content-Type", "application/json; charset=utf-8");
-    ex.sendResponseHeaders(status, bytes.length);
-    ex.responseBody().write(bytes);
+    reply.error(u.status, u.message, u.code);
   }
 
   /**
@@ -652,23 +376,6 @@ public final class OllamaRunPodProxy implements AutoCloseable {
    */
   @Override
   public void close() {
-    if (!closed.compareAndSet(false, true)) {
-      return;
-    }
-    accepting.set(false);
-    long end = System.nanoTime() + shutdownGrace.toNanos();
-    while (inFlight.get() > 0 && System.nanoTime() < end) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    if (inFlight.get() > 0) {
-      LOG.warn("Ollama proxy stopping with {} generations still running after {} ms", inFlight.get(),
-          shutdownGrace.toMillis());
-    }
     server.close();
   }
 
@@ -823,7 +530,7 @@ public final class OllamaRunPodProxy implements AutoCloseable {
      * Checks every setting, then binds and starts the proxy.
      *
      * @throws IllegalArgumentException naming the first setting that is missing or out of range
-     * @throws IllegalStateException when the address cannot be bound
+     * @throws UncheckedIOException when the address cannot be bound
      */
     public OllamaRunPodProxy build() {
       if (runPod == null) {

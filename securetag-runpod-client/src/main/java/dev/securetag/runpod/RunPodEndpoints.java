@@ -2,8 +2,8 @@ package dev.securetag.runpod;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;

@@ -1,10 +1,10 @@
 package dev.securetag.runpod;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
 import dev.securetag.core.RetryPolicy;
 import dev.securetag.core.internal.DaemonThreads;
+import dev.securetag.core.internal.Json;
 import dev.securetag.runpod.internal.Deadline;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;

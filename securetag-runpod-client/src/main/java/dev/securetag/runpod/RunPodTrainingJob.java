@@ -2,9 +2,9 @@ package dev.securetag.runpod;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.internal.Json;
 import dev.securetag.runpod.internal.HttpSupport;
 import dev.securetag.runpod.internal.Secret;
 import java.io.BufferedReader;

@@ -1,6 +1,6 @@
 package dev.securetag.runpod;
 
-import dev.securetag.core.AtomicFiles;
+import dev.securetag.core.internal.AtomicFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;

@@ -3,7 +3,7 @@ package dev.securetag.runpod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
 

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.RemoteServiceException;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.FakeRunPodEndpoint;
 import java.net.URI;
 import java.net.http.HttpClient;

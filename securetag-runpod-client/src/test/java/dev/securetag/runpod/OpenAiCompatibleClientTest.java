@@ -5,12 +5,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
 import dev.securetag.core.RemoteServiceException.Kind;
 import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

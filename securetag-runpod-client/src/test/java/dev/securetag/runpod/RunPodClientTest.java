@@ -9,9 +9,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
 import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.FakeRunPodEndpoint;
 import dev.securetag.testing.Fault;
 import dev.securetag.testing.JobState;

@@ -7,12 +7,12 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.ChatMessage;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
 import dev.securetag.core.RemoteServiceException.Kind;
 import dev.securetag.core.RemoteServiceException;
 import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.FakeRunPodEndpoint;
 import dev.securetag.testing.Fault;
 import dev.securetag.testing.Operation;

@@ -3,9 +3,9 @@ package dev.securetag.runpod;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.FakeRunPodApi;
 import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.TrainCli;

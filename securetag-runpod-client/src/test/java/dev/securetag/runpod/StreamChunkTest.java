@@ -2,7 +2,7 @@ package dev.securetag.runpod;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import org.junit.jupiter.api.Test;
 
 class StreamChunkTest {

@@ -1,10 +1,10 @@
 package dev.securetag.spark;
 
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.QaPair;
 import dev.securetag.core.SecuretagException;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.Json;
 import dev.securetag.dataset.Chunker;
 import dev.securetag.dataset.DatasetPipeline;
 import dev.securetag.dataset.DatasetStats;

@@ -15,7 +15,7 @@ import dev.securetag.dataset.QaGenerator;
 import dev.securetag.pdf.CorpusReport;
 import dev.securetag.pdf.OcrMode;
 import dev.securetag.pdf.PdfCorpus;
-import dev.securetag.pdf.SampleCorpus;
+import dev.securetag.testing.SampleCorpus;
 import dev.securetag.runpod.OllamaClient;
 import java.io.IOException;
 import java.nio.file.Files;

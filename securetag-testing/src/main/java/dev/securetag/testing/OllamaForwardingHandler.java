@@ -4,8 +4,8 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.internal.DaemonThreads;
+import dev.securetag.core.internal.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
@@ -23,7 +23,7 @@ import java.util.concurrent.ExecutorService;
 /**
  * A {@link JobHandler} that does what the RunPod Ollama worker does: forwards the job input to an Ollama-API server
  * and returns its answer, so {@link FakeRunPodEndpoint} can front a local Ollama (or any Ollama-compatible server,
- * such as securetag-gguf's LocalLlmServer) in end-to-end runs. It speaks the Ollama wire protocol with the JDK's HTTP
+ * such as securetag-gguf-runtime's LocalLlmServer) in end-to-end runs. It speaks the Ollama wire protocol with the JDK's HTTP
  * client, like the Python worker, without retries of its own.
  *
  * <ul>

@@ -1,11 +1,11 @@
 package dev.securetag.testing;
 
-import dev.securetag.core.AtomicFiles;
-import dev.securetag.core.HfConfig;
 import dev.securetag.core.HfConfig.Architecture;
-import dev.securetag.core.Json;
+import dev.securetag.core.HfConfig;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.core.internal.AtomicFiles;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.internal.BpeTokenizerBuilder;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,7 +3,7 @@ package dev.securetag.testing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;

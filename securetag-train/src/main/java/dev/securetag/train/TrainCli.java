@@ -4,9 +4,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
-import dev.securetag.core.Json;
 import dev.securetag.core.ProgressListener;
 import dev.securetag.core.internal.DaemonThreads;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -390,8 +390,7 @@ public final class TrainCli {
       status = "training";
       Run run = new Run(options, train, work.resolve("dataset/validation.jsonl"), work.resolve("run"), this::event,
           () -> stopped);
-      trainer = new Thread(run::execute, "securetag-job-trainer");
-      trainer.setDaemon(true);
+      trainer = DaemonThreads.thread("securetag-job-trainer", run::execute);
       trainer.start();
       send(ex, 202, Json.object().put("status", status));
     }

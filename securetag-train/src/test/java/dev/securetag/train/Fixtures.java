@@ -1,7 +1,7 @@
 package dev.securetag.train;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testfixtures.SharedFixtures;
 import java.nio.file.Path;
 

@@ -12,8 +12,14 @@ import dev.securetag.testing.TinyLlamaFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 class LlamaModelLoadTest {
   private static final JsonNode GOLDEN = Fixtures.json("nf4-golden.json");
@@ -241,28 +247,51 @@ class LlamaModelLoadTest {
   }
 
   /**
-   * A checkpoint whose layer-0 k_proj / v_proj ([4, 128]: hidden 128, 32 heads of 4, one KV head) hold the
-   * {@code normal_4x128} case exactly as bitsandbytes serialized it: its packed codes, absmax, code tables and its
-   * {@code quant_state_json} bytes verbatim (plain for k_proj, double-quantized for v_proj). Loading must reproduce
-   * bitsandbytes' dequantized weights bit for bit, both kept NF4 and dequantized at load.
+   * The golden cases that can stand as a k_proj / v_proj weight ([kvHeads * headDim, hidden]) of a Llama layer with
+   * an even head dimension, with the attention layout that makes them fit: name, hidden size, heads, KV heads.
    */
-  @Test
-  void loadsBitsandbytesQuantStateJsonVerbatimAndDequantizesBitExactly() throws Exception {
-    JsonNode c = goldenCase("normal_4x128");
+  static Stream<Arguments> goldenCasesShapedLikeKvProjections() {
+    List<Arguments> out = new ArrayList<>();
+    for (JsonNode c : GOLDEN.get("cases")) {
+      int rows = c.get("shape").get(0).asInt();
+      int cols = c.get("shape").get(1).asInt();
+      for (int kv = 1; kv <= rows; kv++) {
+        int headDim = rows / kv;
+        if (rows % kv == 0 && headDim % 2 == 0 && cols % headDim == 0 && (cols / headDim) % kv == 0) {
+          out.add(Arguments.of(c.get("name").asText(), cols, cols / headDim, kv));
+          break;
+        }
+      }
+    }
+    return out.stream();
+  }
+
+  /**
+   * A checkpoint whose layer-0 k_proj / v_proj hold one golden case exactly as bitsandbytes serialized it: its packed
+   * codes, absmax, code tables and its {@code quant_state_json} bytes verbatim (plain for k_proj, double-quantized
+   * for v_proj). Loading must reproduce bitsandbytes' dequantized weights bit for bit, both kept NF4 and dequantized
+   * at load.
+   */
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("goldenCasesShapedLikeKvProjections")
+  void loadsBitsandbytesQuantStateJsonVerbatimAndDequantizesBitExactly(String name, int hidden, int heads,
+      int kvHeads) throws Exception {
+    JsonNode c = goldenCase(name);
     JsonNode plain = c.get("plain");
     JsonNode dq = c.get("double_quant");
     float[] nf4Code = Fixtures.hexFloats(GOLDEN.get("nf4_code").get("hex"));
     float[] dynamicMap = Fixtures.hexFloats(GOLDEN.get("dynamic_map").get("hex"));
-    Path dir = TinyLlamaFactory.builder().hiddenSize(128).heads(32).kvHeads(1).layers(1).seed(3).build()
-        .writeTo(tmp.resolve("dense"));
-    Path bnb = Files.createDirectories(tmp.resolve("bnb-golden"));
+    Path dir = TinyLlamaFactory.builder().hiddenSize(hidden).heads(heads).kvHeads(kvHeads).layers(1).seed(3).build()
+        .writeTo(tmp.resolve("dense-" + name));
+    Path bnb = Files.createDirectories(tmp.resolve("bnb-golden-" + name));
     for (String f : new String[] {"config.json", "tokenizer.json"}) {
       Files.copy(dir.resolve(f), bnb.resolve(f));
     }
     String k = "model.layers.0.self_attn.k_proj.weight";
     String v = "model.layers.0.self_attn.v_proj.weight";
     try (SafetensorsReader st = SafetensorsReader.open(dir)) {
-      assertThat(st.tensor(k).orElseThrow().shape()).containsExactly(4, 128);
+      assertThat(st.tensor(k).orElseThrow().shape())
+          .containsExactly(c.get("shape").get(0).asLong(), c.get("shape").get(1).asLong());
       SafetensorsWriter w = new SafetensorsWriter();
       for (SafetensorsReader.TensorInfo t : st.tensors()) {
         if (!t.name().equals(k) && !t.name().equals(v)) {

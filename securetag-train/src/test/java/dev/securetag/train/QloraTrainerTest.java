@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.internal.DecoderForward;
 import java.io.IOException;
@@ -425,9 +425,14 @@ class QloraTrainerTest {
     ReferenceForward ref = new ReferenceForward(Fixtures.path("tiny-llama/hf"));
     try (LlamaModel m = LlamaModel.load(Fixtures.path("tiny-llama/hf"), ModelOptions.fullPrecision())) {
       m.loadAdapter(Fixtures.path("tiny-llama/hf-lora"));
-      assertThat(m.loraModules()).hasSize(4);
+      // r, alpha and the targets come from the fixture's own PEFT config: one module per target and layer.
+      var adapterConfig = Fixtures.json("tiny-llama/hf-lora/adapter_config.json");
+      int rank = adapterConfig.get("r").asInt();
+      double scale = adapterConfig.get("lora_alpha").asDouble() / rank;
+      int layers = Fixtures.json("tiny-llama/hf/config.json").get("num_hidden_layers").asInt();
+      assertThat(m.loraModules()).hasSize(adapterConfig.get("target_modules").size() * layers);
       for (String mod : m.loraModules()) {
-        ref.addDelta(mod, m.loraA(mod), m.loraB(mod), 4, 2.0);
+        ref.addDelta(mod, m.loraA(mod), m.loraB(mod), rank, scale);
       }
       for (int p = 0; p < fx.get("prompts").size(); p++) {
         var ids = fx.get("prompts").get(p).get("token_ids");

@@ -3,7 +3,7 @@ package dev.securetag.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.TinyLlamaFactory;
 import java.io.BufferedReader;
 import java.io.InputStream;

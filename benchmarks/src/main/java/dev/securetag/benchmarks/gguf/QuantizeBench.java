@@ -1,8 +1,8 @@
 package dev.securetag.benchmarks.gguf;
 
-import dev.securetag.core.Half;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.SafetensorsWriter;
+import dev.securetag.core.internal.Half;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
 import java.io.ByteArrayOutputStream;

@@ -1,9 +1,9 @@
 package dev.securetag.benchmarks.ggufruntime;
 
 import dev.securetag.gguf.GgmlType;
-import dev.securetag.gguf.GgufModel;
+import dev.securetag.gguf.runtime.GgufModel;
 import dev.securetag.gguf.GgufOutType;
-import dev.securetag.gguf.GgufSession;
+import dev.securetag.gguf.runtime.GgufSession;
 import dev.securetag.gguf.GgufValue;
 import dev.securetag.gguf.GgufValueType;
 import dev.securetag.gguf.GgufWriter;
@@ -130,7 +130,7 @@ public final class DecodeBench {
       try {
         write(file, shape, out);
         long size = Files.size(file);
-        try (GgufModel m = GgufModel.builder().file(file).threads(threads).contextLength(promptLen + decode + 8)
+        try (GgufModel m = GgufModel.builder().ggufFile(file).threads(threads).contextLength(promptLen + decode + 8)
             .build()) {
           Random rnd = new Random(1);
           int[] prompt = rnd.ints(promptLen, 259, shape.vocab).toArray();

@@ -1,9 +1,9 @@
 package dev.securetag.benchmarks.ggufruntime;
 
-import dev.securetag.gguf.GgufModel;
+import dev.securetag.gguf.runtime.GgufModel;
 import dev.securetag.gguf.GgufOutType;
 import dev.securetag.gguf.GgufQuantizer;
-import dev.securetag.gguf.GgufSession;
+import dev.securetag.gguf.runtime.GgufSession;
 import dev.securetag.train.LlamaModel;
 import dev.securetag.train.ModelOptions;
 import dev.securetag.testing.TinyLlamaFactory;
@@ -53,7 +53,7 @@ public final class DjlCrossCheck {
       System.out.println("| GGUF type | same token ids as LlamaModel.encode | max abs logit diff | relative to max logit |");
       System.out.println("|---|---|---:|---:|");
       for (GgufOutType t : new GgufOutType[] {GgufOutType.F32, GgufOutType.F16, GgufOutType.Q8_0, GgufOutType.Q4_K_M}) {
-        Path g = GgufQuantizer.builder().model(hf).outType(t).build().write(tmp.resolve(t + ".gguf")).file();
+        Path g = GgufQuantizer.builder().baseModel(hf).outType(t).build().write(tmp.resolve(t + ".gguf")).file();
         try (GgufModel m = GgufModel.load(g); GgufSession s = m.newSession()) {
           int[] ids = m.tokenize(prompt);
           float[] l = s.eval(djlIds);

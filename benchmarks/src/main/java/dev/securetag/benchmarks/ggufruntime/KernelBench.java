@@ -1,9 +1,10 @@
 package dev.securetag.benchmarks.ggufruntime;
 
 import dev.securetag.gguf.GgmlType;
-import dev.securetag.gguf.internal.runtime.Q8Activation;
-import dev.securetag.gguf.internal.runtime.QMatrix;
-import dev.securetag.gguf.internal.runtime.VectorKernels;
+import dev.securetag.gguf.runtime.internal.Q8Activation;
+import dev.securetag.gguf.runtime.internal.QMatrix;
+import dev.securetag.gguf.runtime.internal.FloatKernels;
+import dev.securetag.gguf.runtime.internal.Kernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Locale;
@@ -32,7 +33,7 @@ public final class KernelBench {
       return;
     }
     int cols = 2048;
-    System.out.printf(Locale.ROOT, "vector lanes %d, cols %d, load %s%n", VectorKernels.lanes(), cols, load());
+    System.out.printf(Locale.ROOT, "vector lanes %d, cols %d, load %s%n", Kernels.lanes(), cols, load());
     System.out.println("| type | matrix | int8 dot GB/s | float dot GB/s |");
     System.out.println("|---|---:|---:|---:|");
     // All matrices first, and a warm-up that runs every type's kernels in turn before anything is timed: decoding
@@ -122,7 +123,7 @@ public final class KernelBench {
             m.decodeRow(r + i, dec[i]);
           }
           for (int b = 0; b + 4 <= tokens; b += 4) {
-            VectorKernels.dot4x4(dec[0], dec[1], dec[2], dec[3], xs[b], xs[b + 1], xs[b + 2], xs[b + 3], cols, out[b],
+            FloatKernels.dot4x4(dec[0], dec[1], dec[2], dec[3], xs[b], xs[b + 1], xs[b + 2], xs[b + 3], cols, out[b],
                 out[b + 1], out[b + 2], out[b + 3], r);
           }
         }

@@ -3,7 +3,7 @@ package dev.securetag.benchmarks.pdf;
 import dev.securetag.pdf.CorpusReport;
 import dev.securetag.pdf.OcrMode;
 import dev.securetag.pdf.PdfCorpus;
-import dev.securetag.pdf.internal.PdfLayoutWriter;
+import dev.securetag.testing.PdfLayoutWriter;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;

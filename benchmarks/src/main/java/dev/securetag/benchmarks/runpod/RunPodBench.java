@@ -1,13 +1,13 @@
 package dev.securetag.benchmarks.runpod;
 
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.runpod.JobRequest;
 import dev.securetag.runpod.OllamaClient;
 import dev.securetag.runpod.OllamaRunPodProxy;
 import dev.securetag.runpod.PollPolicy;
-import dev.securetag.core.RetryPolicy;
 import dev.securetag.runpod.RunPodClient;
 import dev.securetag.testing.FakeRunPodEndpoint;
 import java.time.Duration;

@@ -1,10 +1,10 @@
 package dev.securetag.benchmarks.runpod;
 
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmRequest;
+import dev.securetag.core.RetryPolicy;
+import dev.securetag.core.internal.Json;
 import dev.securetag.runpod.OllamaClient;
 import dev.securetag.runpod.OllamaRunPodProxy;
-import dev.securetag.core.RetryPolicy;
 import dev.securetag.runpod.RunPodClient;
 import dev.securetag.runpod.RunPodException;
 import dev.securetag.runpod.Timeouts;

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.FakeRunPodEndpoint;
 import dev.securetag.testing.JobHandler;
 import java.io.ByteArrayInputStream;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.sun.net.httpserver.Headers;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.examples.SecuretagPipeline;
 import dev.securetag.gguf.Modelfile;
 import dev.securetag.testing.FakeRunPodEndpoint;

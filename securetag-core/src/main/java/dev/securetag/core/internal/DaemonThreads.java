@@ -23,6 +23,13 @@ public final class DaemonThreads {
     };
   }
 
+  /** One daemon thread named {@code name} running {@code task}, not started (for loops that own their thread). */
+  public static Thread thread(String name, Runnable task) {
+    Thread t = new Thread(task, name);
+    t.setDaemon(true);
+    return t;
+  }
+
   /** A cached pool of daemon threads. */
   public static ExecutorService cachedPool(String prefix) {
     return Executors.newCachedThreadPool(factory(prefix));
@@ -35,10 +42,6 @@ public final class DaemonThreads {
 
   /** A single daemon thread for scheduled tasks, named {@code name}. */
   public static ScheduledExecutorService scheduler(String name) {
-    return Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    });
+    return Executors.newSingleThreadScheduledExecutor(r -> thread(name, r));
   }
 }

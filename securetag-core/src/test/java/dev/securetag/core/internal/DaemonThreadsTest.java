@@ -13,6 +13,10 @@ class DaemonThreadsTest {
     Thread a = DaemonThreads.factory("x").newThread(() -> { });
     assertThat(a.isDaemon()).isTrue();
     assertThat(a.getName()).isEqualTo("x-1");
+    Thread loop = DaemonThreads.thread("loop", () -> { });
+    assertThat(loop.isDaemon()).isTrue();
+    assertThat(loop.getName()).isEqualTo("loop");
+    assertThat(loop.getState()).isEqualTo(Thread.State.NEW);
     ExecutorService pool = DaemonThreads.fixedPool("pool", 1);
     try {
       Thread t = pool.submit(Thread::currentThread).get(10, TimeUnit.SECONDS);

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.ChatMessage;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -89,5 +89,11 @@ class OllamaWireTypesTest {
     assertThat(Json.write(new OllamaVersion("0.6.0"))).isEqualTo("{\"version\":\"0.6.0\"}");
     assertThat(Json.write(new OllamaError("busy", "busy"))).isEqualTo("{\"error\":\"busy\",\"error_kind\":\"busy\"}");
     assertThat(Json.write(OllamaError.of("x"))).isEqualTo("{\"error\":\"x\"}");
+    OllamaRunningModel running = OllamaRunningModel.of(t.models().get(0), "2027-01-01T00:00:00Z", 0);
+    String ps = Json.write(new OllamaPs(List.of(running)));
+    assertThat(ps).contains("\"expires_at\":\"2027-01-01T00:00:00Z\"", "\"size_vram\":0")
+        .doesNotContain("modified_at");
+    assertThat(Json.read(ps, OllamaPs.class, "ps").models()).containsExactly(running);
+    assertThat(Json.read("{}", OllamaPs.class, "empty").models()).isEmpty();
   }
 }

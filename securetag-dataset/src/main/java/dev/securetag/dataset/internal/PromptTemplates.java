@@ -1,7 +1,7 @@
 package dev.securetag.dataset.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.dataset.Language;
 import java.util.Map;
 

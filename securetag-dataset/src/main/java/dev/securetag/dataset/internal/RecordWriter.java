@@ -2,8 +2,8 @@ package dev.securetag.dataset.internal;
 
 import com.fasterxml.jackson.core.JsonEncoding;
 import com.fasterxml.jackson.core.JsonGenerator;
-import dev.securetag.core.Json;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.Json;
 import dev.securetag.dataset.DatasetFormat;
 import java.io.IOException;
 import java.io.OutputStream;

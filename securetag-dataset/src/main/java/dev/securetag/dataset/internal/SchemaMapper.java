@@ -1,8 +1,8 @@
 package dev.securetag.dataset.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.TrainingExample;
+import dev.securetag.core.internal.Json;
 import dev.securetag.dataset.RecordSchema;
 import java.util.ArrayList;
 import java.util.Iterator;

@@ -2,9 +2,9 @@ package dev.securetag.gguf.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.UnsupportedFormatException;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

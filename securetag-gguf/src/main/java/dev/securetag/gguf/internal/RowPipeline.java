@@ -1,9 +1,9 @@
 package dev.securetag.gguf.internal;
 
-import dev.securetag.core.Half;
-import dev.securetag.core.internal.DaemonThreads;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.internal.DaemonThreads;
+import dev.securetag.core.internal.Half;
 import dev.securetag.gguf.GgmlType;
 import java.io.IOException;
 import java.io.InterruptedIOException;
@@ -15,10 +15,10 @@ import java.nio.ShortBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;

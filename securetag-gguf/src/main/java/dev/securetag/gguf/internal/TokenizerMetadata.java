@@ -1,10 +1,10 @@
 package dev.securetag.gguf.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Hashing;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
 import dev.securetag.core.UnsupportedFormatException;
+import dev.securetag.core.internal.Hashing;
+import dev.securetag.core.internal.Json;
 import dev.securetag.gguf.GgufValue;
 import dev.securetag.gguf.GgufValueType;
 import java.io.IOException;

@@ -3,8 +3,8 @@ package dev.securetag.gguf.internal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.securetag.core.Hashing;
 import dev.securetag.core.SafetensorsReader;
+import dev.securetag.core.internal.Hashing;
 import dev.securetag.gguf.GgmlType;
 import dev.securetag.gguf.GgufReader;
 import dev.securetag.gguf.GgufTensorInfo;

@@ -2,8 +2,8 @@ package dev.securetag.runpod.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
 import dev.securetag.core.RemoteServiceException.Kind;
+import dev.securetag.core.internal.Json;
 import java.time.Duration;
 import okhttp3.MediaType;
 import okhttp3.OkHttpClient;

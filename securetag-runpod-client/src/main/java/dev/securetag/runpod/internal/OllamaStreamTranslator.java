@@ -2,7 +2,7 @@ package dev.securetag.runpod.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.core.ollama.OllamaChunk;
 import java.time.Duration;
 import java.time.Instant;

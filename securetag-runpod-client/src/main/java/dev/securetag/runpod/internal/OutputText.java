@@ -2,7 +2,7 @@ package dev.securetag.runpod.internal;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.util.Optional;
 
 /**

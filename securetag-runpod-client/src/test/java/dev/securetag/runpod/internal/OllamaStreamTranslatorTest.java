@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;

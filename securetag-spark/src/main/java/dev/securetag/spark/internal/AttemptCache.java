@@ -1,9 +1,9 @@
 package dev.securetag.spark.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.securetag.core.AtomicFiles;
-import dev.securetag.core.Hashing;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.AtomicFiles;
+import dev.securetag.core.internal.Hashing;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;

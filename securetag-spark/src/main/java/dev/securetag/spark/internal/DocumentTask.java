@@ -1,10 +1,10 @@
 package dev.securetag.spark.internal;
 
 import dev.securetag.core.Chunk;
-import dev.securetag.core.Json;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.QaPair;
 import dev.securetag.core.SecuretagException;
+import dev.securetag.core.internal.Json;
 import dev.securetag.dataset.Chunker;
 import dev.securetag.dataset.EmptyDatasetException;
 import dev.securetag.dataset.GenerationReport;

@@ -1,7 +1,7 @@
 package dev.securetag.testing.internal;
 
 import com.sun.net.httpserver.HttpExchange;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;

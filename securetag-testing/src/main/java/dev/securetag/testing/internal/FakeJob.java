@@ -2,7 +2,7 @@ package dev.securetag.testing.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testing.JobState;
 import java.time.Duration;
 import java.util.ArrayList;

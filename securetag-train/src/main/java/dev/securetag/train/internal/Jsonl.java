@@ -2,7 +2,7 @@ package dev.securetag.train.internal;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
-import dev.securetag.core.Json;
+import dev.securetag.core.internal.Json;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.UncheckedIOException;

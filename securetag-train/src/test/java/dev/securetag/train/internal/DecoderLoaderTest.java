@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.HfConfig;
-import dev.securetag.core.Json;
 import dev.securetag.core.SafetensorsReader;
 import dev.securetag.core.UnsupportedFormatException;
+import dev.securetag.core.internal.Json;
 import dev.securetag.testfixtures.SharedFixtures;
 import dev.securetag.testing.TinyLlamaFactory;
 import dev.securetag.train.LlamaModel;

@@ -28,6 +28,11 @@ import java.util.SplittableRandom;
 public final class DecoderForward {
   /** Rows of the loss head per chunk: the logits of one chunk stay near 2^24 values. */
   private static final long HEAD_CHUNK_VALUES = 1L << 24;
+  /**
+   * Runs between a forward pass and its backward pass. Tests set it to force garbage collections there: a tensor that
+   * aliases a Java buffer the collector may free is read by backward, never by forward, so only this order shows it.
+   */
+  public static volatile Runnable beforeBackward = () -> {};
 
   private final DecoderWeights weights;
   private final HfConfig config;
@@ -345,6 +350,7 @@ public final class DecoderForward {
         double loss = nll.toType(DataType.FLOAT64, false).getDouble();
         long t1 = System.nanoTime();
         long d1 = weights.dequantNanos();
+        beforeBackward.run();
         gc.backward(nll.mul(Tensors.scalar(manager, gradScale, nll.getDataType())));
         return new TrainStep(loss, t1 - t0, System.nanoTime() - t1, d1 - d0, weights.dequantNanos() - d1);
       }
@@ -380,6 +386,7 @@ public final class DecoderForward {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         NDArray last = saved[n];
         last.setRequiresGradient(true);
+        beforeBackward.run();
         loss = headBackward(gc, last, targets, gradScale);
         grad = last.getGradient();
         NDScope.unregister(grad);
@@ -396,6 +403,7 @@ public final class DecoderForward {
             in.setRequiresGradient(true);
           }
           NDArray out = layer(li, in, p);
+          beforeBackward.run();
           JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
           NDArray next = null;
           if (needInputGrad) {

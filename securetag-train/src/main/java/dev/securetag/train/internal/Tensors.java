@@ -16,9 +16,19 @@ public final class Tensors {
   /** A libtorch-owned copy of {@code data} with the given shape and dtype. */
   public static NDArray of(NDManager m, float[] data, Shape shape, DataType dtype) {
     NDArray blob = m.create(data, shape);
-    NDArray owned = dtype == DataType.FLOAT32 ? blob.duplicate() : blob.toType(dtype, true);
+    NDArray owned = owned(blob, dtype);
     blob.close();
     return owned;
+  }
+
+  /**
+   * A libtorch-owned copy of {@code blob} as {@code dtype}. DJL's {@code toType(t, true)} is no copy on the PyTorch
+   * engine when the type already matches (it calls {@code Tensor.to} without {@code copy}, which returns the same
+   * tensor): the result would still alias the Java buffer behind {@code blob}, which the garbage collector frees once
+   * {@code blob} is closed and dropped, under a tensor autograd may still read.
+   */
+  private static NDArray owned(NDArray blob, DataType dtype) {
+    return blob.getDataType() == dtype ? blob.duplicate() : blob.toType(dtype, true);
   }
 
   /**
@@ -28,7 +38,7 @@ public final class Tensors {
    */
   public static NDArray scalar(NDManager m, double v, DataType dtype) {
     NDArray blob = m.create(new double[] {v}, new Shape(1));
-    NDArray owned = blob.toType(dtype, true);
+    NDArray owned = owned(blob, dtype);
     blob.close();
     return owned;
   }

@@ -3,6 +3,7 @@ package dev.securetag.dataset;
 import dev.securetag.core.TrainingExample;
 import dev.securetag.core.internal.AtomicFiles;
 import dev.securetag.core.internal.Hashing;
+import dev.securetag.core.internal.Streams;
 import dev.securetag.dataset.internal.RecordWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -114,14 +115,14 @@ public final class JsonlWriter {
     long[] size = new long[1];
     ByteArrayOutputStream sidecarBuf = metadata == MetadataMode.SIDECAR ? new ByteArrayOutputStream() : null;
     AtomicFiles.write(file, out -> {
-      CountingStream counting = new CountingStream(out);
+      Streams.CountingOutputStream counting = new Streams.CountingOutputStream(out);
       try (RecordWriter w = new RecordWriter(counting, sidecarBuf, format, systemPrompt,
           metadata == MetadataMode.INLINE)) {
         for (TrainingExample e : examples) {
           w.write(e);
         }
       }
-      size[0] = counting.count;
+      size[0] = counting.count();
     });
     if (sidecarBuf != null) {
       AtomicFiles.write(sidecarPath(file), sidecarBuf.toByteArray());
@@ -201,27 +202,6 @@ public final class JsonlWriter {
     String hex = Hashing.sha256Hex(seed + ":" + key);
     long v = Long.parseUnsignedLong(hex.substring(0, 13), 16);
     return v / (double) (1L << 52);
-  }
-
-  /** Counts bytes on their way to the atomic file. */
-  private static final class CountingStream extends java.io.FilterOutputStream {
-    long count;
-
-    CountingStream(java.io.OutputStream out) {
-      super(out);
-    }
-
-    @Override
-    public void write(int b) throws IOException {
-      out.write(b);
-      count++;
-    }
-
-    @Override
-    public void write(byte[] b, int off, int len) throws IOException {
-      out.write(b, off, len);
-      count += len;
-    }
   }
 
   /** Configures a {@link JsonlWriter}. */

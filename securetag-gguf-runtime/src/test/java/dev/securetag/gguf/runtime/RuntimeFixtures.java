@@ -7,6 +7,8 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The tiny-llama reference files the runtime tests use (llama.cpp logits, token ids, greedy runs, GGUF files), read in
@@ -25,8 +27,12 @@ final class RuntimeFixtures {
     return SharedFixtures.path(DIR + (checkpoint ? "" : "expected/") + name);
   }
 
+  /** Parsed once per name: the tests only read these trees. */
+  private static final Map<String, JsonNode> PARSED = new ConcurrentHashMap<>();
+
   static JsonNode json(String name) {
-    return Json.readTree(SharedFixtures.readString(DIR + "expected/" + name), path(name).toString());
+    return PARSED.computeIfAbsent(name,
+        n -> Json.readTree(SharedFixtures.readString(DIR + "expected/" + n), path(n).toString()));
   }
 
   /** The run of {@code setting} for {@code prompt} in a logits file. */
@@ -83,7 +89,8 @@ final class RuntimeFixtures {
 
   /** The Hugging Face config.json of the checkpoint the GGUF files were converted from. */
   static JsonNode hfConfig() {
-    return Json.readTree(SharedFixtures.readString(DIR + "hf/config.json"), "tiny-llama/hf/config.json");
+    return PARSED.computeIfAbsent("hf/config.json",
+        n -> Json.readTree(SharedFixtures.readString(DIR + n), DIR + n));
   }
 
   /** A key/value of one GGUF file as metadata.json lists it. */

@@ -1,14 +1,9 @@
 package dev.securetag.gguf.runtime.internal;
 
-import dev.securetag.core.UnsupportedFormatException;
-import dev.securetag.gguf.GgufFormatException;
 import dev.securetag.gguf.GgufReader;
 import dev.securetag.gguf.GgufValue;
-import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -20,39 +15,20 @@ import java.util.PriorityQueue;
  * greedily by the <em>score of the merged token</em> (ties: leftmost first), and pieces that are not tokens
  * re-split along the merges that built them, falling back to {@code <0xXX>} byte tokens.
  */
-public final class SpmTokenizer implements Tokenizer {
-  /** SentencePiece / GGUF token types. */
-  public static final int NORMAL = 1;
-  public static final int UNKNOWN = 2;
-  public static final int CONTROL = 3;
-  public static final int USER_DEFINED = 4;
-  public static final int UNUSED = 5;
-  public static final int BYTE = 6;
+final class SpmTokenizer extends VocabTokenizer {
   private static final String SPACE = "\u2581";
+  private static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|eom_id|>",
+      "<end_of_turn>");
 
-  private final String[] tokens;
   private final float[] scores;
-  private final int[] types;
-  private final Map<String, Integer> ids;
   private final int[] byteIds = new int[256];
-  private final int bos;
-  private final int eos;
   private final int unk;
-  private final boolean addBos;
-  private final boolean addEos;
   private final boolean addSpacePrefix;
-  private final int[] endOfGeneration;
-  private final List<String> specials;
 
   private SpmTokenizer(String[] tokens, float[] scores, int[] types, int bos, int eos, int unk, boolean addBos,
       boolean addEos, boolean addSpacePrefix, int[] endOfGeneration) {
-    this.tokens = tokens;
+    super(tokens, types, bos, eos, addBos, addEos, endOfGeneration);
     this.scores = scores;
-    this.types = types;
-    this.ids = new HashMap<>(tokens.length * 2);
-    for (int i = 0; i < tokens.length; i++) {
-      ids.putIfAbsent(tokens[i], i);
-    }
     Arrays.fill(byteIds, -1);
     for (int b = 0; b < 256; b++) {
       Integer id = ids.get(String.format("<0x%02X>", b));
@@ -60,183 +36,40 @@ public final class SpmTokenizer implements Tokenizer {
         byteIds[b] = id;
       }
     }
-    this.bos = bos;
-    this.eos = eos;
     this.unk = unk;
-    this.addBos = addBos;
-    this.addEos = addEos;
     this.addSpacePrefix = addSpacePrefix;
-    this.endOfGeneration = endOfGeneration;
-    List<String> sp = new ArrayList<>();
-    for (int i = 0; i < tokens.length; i++) {
-      if ((types[i] == CONTROL || types[i] == USER_DEFINED) && !tokens[i].isEmpty()) {
-        sp.add(tokens[i]);
-      }
-    }
-    sp.sort(Comparator.comparingInt(String::length).reversed());
-    this.specials = List.copyOf(sp);
   }
 
   /** Reads the vocabulary and special-token settings from GGUF metadata, with llama.cpp's defaults. */
-  public static SpmTokenizer fromGguf(GgufReader r) {
-    String where = r.file().toString();
-    String model = r.get("tokenizer.ggml.model").map(GgufValue::asString)
-        .orElseThrow(() -> new GgufFormatException(where + ": tokenizer.ggml.model", "missing key"));
-    if (!model.equals("llama")) {
-      throw new UnsupportedFormatException(where + ": tokenizer.ggml.model", "tokenizer model '" + model
-          + "' is not supported by the CPU runtime (only the SentencePiece-style 'llama' tokenizer)");
-    }
-    List<?> toks = r.get("tokenizer.ggml.tokens").map(GgufValue::asList)
-        .orElseThrow(() -> new GgufFormatException(where + ": tokenizer.ggml.tokens", "missing key"));
-    int n = toks.size();
-    String[] tokens = new String[n];
-    for (int i = 0; i < n; i++) {
-      tokens[i] = (String) toks.get(i);
-    }
+  static SpmTokenizer fromGguf(GgufReader r) {
+    String[] tokens = readTokens(r);
+    int n = tokens.length;
     float[] scores = new float[n];
     r.get("tokenizer.ggml.scores").ifPresent(v -> {
       List<?> l = v.asList();
-      check(l.size() == n, where, "tokenizer.ggml.scores", l.size(), n);
+      checkCount(r, "tokenizer.ggml.scores", l.size(), n);
       for (int i = 0; i < n; i++) {
         scores[i] = ((Number) l.get(i)).floatValue();
       }
     });
-    int[] types = new int[n];
-    Arrays.fill(types, NORMAL);
-    r.get("tokenizer.ggml.token_type").ifPresentOrElse(v -> {
-      List<?> l = v.asList();
-      check(l.size() == n, where, "tokenizer.ggml.token_type", l.size(), n);
-      for (int i = 0; i < n; i++) {
-        types[i] = ((Number) l.get(i)).intValue();
-      }
-    }, () -> {
-      for (int i = 0; i < n; i++) {
-        if (tokens[i].matches("<0x[0-9A-F]{2}>")) {
-          types[i] = BYTE;
-        }
-      }
-    });
-    int bos = id(r, "tokenizer.ggml.bos_token_id", 1, n);
-    int eos = id(r, "tokenizer.ggml.eos_token_id", 2, n);
-    int unk = id(r, "tokenizer.ggml.unknown_token_id", 0, n);
+    int[] types = readTypes(r, tokens, true);
+    int bos = tokenId(r, "tokenizer.ggml.bos_token_id", 1, n);
+    int eos = tokenId(r, "tokenizer.ggml.eos_token_id", 2, n);
+    int unk = tokenId(r, "tokenizer.ggml.unknown_token_id", 0, n);
     boolean addBos = r.get("tokenizer.ggml.add_bos_token").map(GgufValue::asBoolean).orElse(true);
     boolean addEos = r.get("tokenizer.ggml.add_eos_token").map(GgufValue::asBoolean).orElse(false);
     boolean addSpace = r.get("tokenizer.ggml.add_space_prefix").map(GgufValue::asBoolean).orElse(true);
-    List<Integer> eog = new ArrayList<>();
-    eog.add(eos);
-    r.get("tokenizer.ggml.eot_token_id").ifPresent(v -> eog.add((int) v.asLong()));
-    r.get("tokenizer.ggml.eom_token_id").ifPresent(v -> eog.add((int) v.asLong()));
-    for (int i = 0; i < n; i++) {
-      if (types[i] == CONTROL && List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<|eom_id|>", "<end_of_turn>")
-          .contains(tokens[i])) {
-        eog.add(i);
-      }
-    }
     return new SpmTokenizer(tokens, scores, types, bos, eos, unk, addBos, addEos, addSpace,
-        eog.stream().filter(i -> i >= 0 && i < n).distinct().mapToInt(Integer::intValue).toArray());
-  }
-
-  private static void check(boolean ok, String where, String key, int got, int want) {
-    if (!ok) {
-      throw new GgufFormatException(where + ": " + key, "has " + got + " entries, expected " + want);
-    }
-  }
-
-  private static int id(GgufReader r, String key, int dflt, int n) {
-    int id = r.get(key).map(v -> (int) v.asLong()).orElse(dflt);
-    if (id >= n) {
-      throw new GgufFormatException(r.file() + ": " + key, "token id " + id + " is outside the vocabulary of " + n);
-    }
-    return id;
-  }
-
-  @Override
-  public int vocabSize() {
-    return tokens.length;
-  }
-
-  @Override
-  public int bos() {
-    return bos;
-  }
-
-  @Override
-  public int eos() {
-    return eos;
-  }
-
-  /** Tokens that end generation (EOS, EOT and the usual end-of-turn control tokens). */
-  @Override
-  public boolean isEndOfGeneration(int id) {
-    for (int e : endOfGeneration) {
-      if (e == id) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The vocabulary string of a token (with U+2581 for spaces). */
-  @Override
-  public String token(int id) {
-    return tokens[id];
-  }
-
-  public int tokenType(int id) {
-    return types[id];
-  }
-
-  /** The id of a token text, or -1. */
-  @Override
-  public int idOf(String token) {
-    Integer id = ids.get(token);
-    return id == null ? -1 : id;
+        endOfGeneration(r, eos, tokens, types, END_OF_TURN));
   }
 
   /**
-   * Tokenizes like {@code llama_tokenize}: BOS first (and EOS last) when {@code addSpecial} and the model asks for
-   * them; with {@code parseSpecial}, control/user-defined token texts in {@code text} become those tokens.
+   * Every piece of plain text starts the input or follows a special token, so llama.cpp gives each one the space
+   * prefix (when the model asks for it).
    */
   @Override
-  public int[] encode(String text, boolean addSpecial, boolean parseSpecial) {
-    List<Integer> out = new ArrayList<>();
-    if (addSpecial && addBos) {
-      out.add(bos);
-    }
-    boolean prevSpecial = true;
-    int start = 0;
-    int i = 0;
-    while (parseSpecial && i < text.length()) {
-      String match = null;
-      for (String s : specials) {
-        if (text.startsWith(s, i)) {
-          match = s;
-          break;
-        }
-      }
-      if (match == null) {
-        i++;
-        continue;
-      }
-      if (i > start) {
-        encodeText(text.substring(start, i), prevSpecial, out);
-      }
-      out.add(ids.get(match));
-      prevSpecial = true;
-      i += match.length();
-      start = i;
-    }
-    if (start < text.length()) {
-      encodeText(text.substring(start), prevSpecial, out);
-    }
-    if (addSpecial && addEos) {
-      out.add(eos);
-    }
-    return out.stream().mapToInt(Integer::intValue).toArray();
-  }
-
-  private void encodeText(String raw, boolean prevSpecial, List<Integer> out) {
-    String text = (addSpacePrefix && prevSpecial ? " " : "") + raw;
+  void encodeText(String raw, List<Integer> out) {
+    String text = (addSpacePrefix ? " " : "") + raw;
     text = text.replace(" ", SPACE);
     if (text.isEmpty()) {
       return;
@@ -338,16 +171,6 @@ public final class SpmTokenizer implements Tokenizer {
       default:
         return tokens[id].replace(SPACE, " ").getBytes(StandardCharsets.UTF_8);
     }
-  }
-
-  /** Decodes a token sequence to text (invalid UTF-8 replaced with U+FFFD). */
-  @Override
-  public String decode(int[] ids) {
-    ByteArrayOutputStream b = new ByteArrayOutputStream();
-    for (int id : ids) {
-      b.writeBytes(pieceBytes(id));
-    }
-    return b.toString(StandardCharsets.UTF_8);
   }
 
   private static final class Bigram implements Comparable<Bigram> {

@@ -5,6 +5,7 @@ import dev.securetag.gguf.runtime.internal.Q8Activation;
 import dev.securetag.gguf.runtime.internal.QMatrix;
 import dev.securetag.gguf.runtime.internal.FloatKernels;
 import dev.securetag.gguf.runtime.internal.Kernels;
+import dev.securetag.gguf.runtime.internal.NativeKernels;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.Locale;
@@ -33,9 +34,10 @@ public final class KernelBench {
       return;
     }
     int cols = 2048;
-    System.out.printf(Locale.ROOT, "vector lanes %d, cols %d, load %s%n", Kernels.lanes(), cols, load());
-    System.out.println("| type | matrix | int8 dot GB/s | float dot GB/s |");
-    System.out.println("|---|---:|---:|---:|");
+    System.out.printf(Locale.ROOT, "vector lanes %d, cols %d, native kernels: %s, load %s%n", Kernels.lanes(), cols,
+        NativeKernels.status(), load());
+    System.out.println("| type | matrix | native int8 rows GB/s | Java int8 dot GB/s | float dot GB/s |");
+    System.out.println("|---|---:|---:|---:|---:|");
     // All matrices first, and a warm-up that runs every type's kernels in turn before anything is timed: decoding
     // a Q4_K_M file interleaves Q4_K, Q6_K and Q8_0 rows from the first token on, and C2 compiles a kernel differently
     // when the shared Vector API code has so far seen only one other kernel (timing one type for seconds and then
@@ -46,8 +48,10 @@ public final class KernelBench {
       for (long target : l2Only ? new long[] {512 << 10} : new long[] {512 << 10, 256L << 20}) {
         int rb = (int) type.rowBytes(cols);
         int rows = (int) (target / rb);
-        QMatrix m = new QMatrix("w", type, matrix(type, cols, rows, rb), rows, cols, true);
-        cases.add(new Object[] {name, m, (long) rb * rows});
+        ByteBuffer data = matrix(type, cols, rows, rb);
+        QMatrix m = new QMatrix("w", type, data, rows, cols, true, false);
+        QMatrix nat = new QMatrix("w", type, data, rows, cols, true, true);
+        cases.add(new Object[] {name, m, (long) rb * rows, nat});
       }
     }
     Random rnd = new Random(4);
@@ -62,6 +66,7 @@ public final class KernelBench {
     while (System.nanoTime() - w0 < 3_000_000_000L) {
       for (Object[] c : cases) {
         QMatrix m = (QMatrix) c[1];
+        ((QMatrix) c[3]).dotRows(0, Math.min(m.rows(), 512), a, new float[512], 0, scratch);
         for (int r = 0; r < Math.min(m.rows(), 512); r++) {
           m.dot(r, a, scratch);
           m.dot(r, x, 0, scratch);
@@ -72,9 +77,15 @@ public final class KernelBench {
       String name = (String) c[0];
       QMatrix m = (QMatrix) c[1];
       long bytes = (long) c[2];
+      QMatrix nat = (QMatrix) c[3];
       int rows = m.rows();
       float[] out = new float[rows];
       int reps = (int) Math.max(1, (64L << 20) / bytes);
+      double rowsNative = nat.nativeKernel() ? best(() -> {
+        for (int k = 0; k < reps; k++) {
+          nat.dotRows(0, rows, a, out, 0, scratch);
+        }
+      }, bytes * reps) : Double.NaN;
       double dot = best(() -> {
         for (int k = 0; k < reps; k++) {
           for (int r = 0; r < rows; r++) {
@@ -89,8 +100,9 @@ public final class KernelBench {
           }
         }
       }, bytes * reps);
-      System.out.printf(Locale.ROOT, "| %s | %s | %.2f | %.2f |%n", name,
-          bytes < (4 << 20) ? (bytes >> 10) + " KiB (L2)" : (bytes >> 20) + " MiB (memory)", dot, flt);
+      System.out.printf(Locale.ROOT, "| %s | %s | %s | %.2f | %.2f |%n", name,
+          bytes < (4 << 20) ? (bytes >> 10) + " KiB (L2)" : (bytes >> 20) + " MiB (memory)",
+          Double.isNaN(rowsNative) ? "-" : String.format(Locale.ROOT, "%.2f", rowsNative), dot, flt);
     }
   }
 

@@ -18,6 +18,7 @@ import dev.securetag.gguf.runtime.internal.Tokenizer;
 import dev.securetag.gguf.runtime.internal.TextStream;
 import dev.securetag.gguf.runtime.internal.Transformer;
 import dev.securetag.gguf.runtime.internal.Kernels;
+import dev.securetag.gguf.runtime.internal.NativeKernels;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +73,7 @@ public final class GgufModel implements AutoCloseable {
       LlamaConfig.requireModel(r);
       this.tokenizer = Tokenizer.fromGguf(r);
       this.config = LlamaConfig.read(r, tokenizer.vocabSize());
-      this.weights = LlamaWeights.load(r, config, b.vectorized);
+      this.weights = LlamaWeights.load(r, config, b.vectorized, b.vectorized && b.nativeKernels);
       LoraAdapter lora = null;
       if (b.adapter != null) {
         ar = GgufReader.open(b.adapter);
@@ -96,10 +97,11 @@ public final class GgufModel implements AutoCloseable {
     this.reader = r;
     this.adapterReader = ar;
     this.parallel = par;
-    LOG.info("loaded {}: {} layers, dim {}, {} params, {}{}, {} threads, vector kernels {} ({} lanes)", file,
-        config.layers(), config.dim(), weights.parameterCount(), weights.dominantType(),
+    LOG.info("loaded {}: {} layers, dim {}, {} params, {}{}, {} threads, vector kernels {} ({} lanes), native kernels {}",
+        file, config.layers(), config.dim(), weights.parameterCount(), weights.dominantType(),
         ar != null ? " + LoRA " + b.adapter.getFileName() : "", par.threads(),
-        b.vectorized && Kernels.AVAILABLE ? "on" : "off", Kernels.lanes());
+        b.vectorized && Kernels.AVAILABLE ? "on" : "off", Kernels.lanes(),
+        !b.vectorized || !b.nativeKernels ? "off (by the builder)" : NativeKernels.status());
   }
 
   /** Loads {@code file} with default settings (all cores, vector kernels, no adapter). */
@@ -122,6 +124,7 @@ public final class GgufModel implements AutoCloseable {
     private Integer threads;
     private Integer contextLength;
     private boolean vectorized = true;
+    private boolean nativeKernels = true;
 
     private Builder() {}
 
@@ -165,9 +168,20 @@ public final class GgufModel implements AutoCloseable {
       return this;
     }
 
-    /** Vector API kernels (default) or the scalar reference path. */
+    /** Vector API kernels (default) or the scalar reference path (which also turns the native kernels off). */
     public Builder vectorized(boolean vectorized) {
       this.vectorized = vectorized;
+      return this;
+    }
+
+    /**
+     * Whether quantized products (Q8_0, Q4_0, Q4_K, Q6_K) may use the bundled native kernels (AVX2 / AVX-512 VNNI
+     * 8-bit multiply-adds, about 2x the Java kernels' decode and 1.7x their prompt rate) where they were built into
+     * this jar and the CPU has them; default true. False keeps every product in the Java Vector API kernels. The
+     * results are the same integer sums either way.
+     */
+    public Builder nativeKernels(boolean nativeKernels) {
+      this.nativeKernels = nativeKernels;
       return this;
     }
 

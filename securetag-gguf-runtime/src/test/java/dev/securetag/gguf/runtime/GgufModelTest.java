@@ -8,13 +8,17 @@ import dev.securetag.gguf.GgufLoraConverter;
 import dev.securetag.core.ChatMessage;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.securetag.core.InvalidInputException;
 import dev.securetag.core.LlmClient;
 import dev.securetag.core.LlmRequest;
 import dev.securetag.core.LlmResponse;
+import dev.securetag.gguf.runtime.internal.NativeKernels;
 import dev.securetag.gguf.runtime.internal.Sampler;
+import dev.securetag.gguf.runtime.internal.SyntheticLlama;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -517,5 +521,54 @@ class GgufModelTest {
     m.close();
     assertThatThrownBy(() -> m.tokenize("x")).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(m::newSession).isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * The native kernels (8-bit multiply-adds in C) against the Java kernels on a model with K-quant shapes (the tiny
+   * fixture's 64-wide rows only take Q5_0/Q8_0): a 9-token prompt (the batched path: two four-token groups and a
+   * single one) and three decode steps must give the same logits up to float summation order and the 8-bit
+   * rounding it can flip.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.EnumSource(value = GgufOutType.class, names = {"Q4_K_M", "Q8_0"})
+  void nativeKernelsGiveTheJavaKernelsLogits(GgufOutType type, @TempDir Path dir) {
+    assumeTrue(NativeKernels.available(), "native kernels: " + NativeKernels.status());
+    Path file = dir.resolve("synthetic-" + type + ".gguf");
+    SyntheticLlama.write(file, 512, 2, 4, 2, 768, 400, type);
+    int[] prompt = {1, 300, 17, 260, 399, 5, 288, 290, 291};
+    try (GgufModel fast = GgufModel.builder().ggufFile(file).threads(2).contextLength(32).build();
+        GgufModel java = GgufModel.builder().ggufFile(file).threads(2).contextLength(32).nativeKernels(false).build();
+        GgufSession a = fast.newSession();
+        GgufSession b = java.newSession()) {
+      float[] la = a.eval(prompt);
+      float[] lb = b.eval(prompt);
+      for (int step = 0; step < 4; step++) {
+        double scale = 0;
+        for (float v : lb) {
+          scale = Math.max(scale, Math.abs(v));
+        }
+        assertThat(scale).as("logits are not all zero").isGreaterThan(0.1);
+        // Same integers, other float order: 1e-7 of the scale, except where a value lands within float rounding of
+        // an 8-bit activation's rounding boundary and moves by one step in one path (seen once in these steps:
+        // 9e-4 of the scale, every logit a little).
+        assertThat(argmax(la)).as(type + " step " + step + " argmax").isEqualTo(argmax(lb));
+        for (int i = 0; i < la.length; i++) {
+          assertThat((double) la[i]).as(type + " step " + step + " logit " + i).isCloseTo(lb[i], within(1e-2 * scale));
+        }
+        int next = 3 + step * 50;
+        la = a.eval(next);
+        lb = b.eval(next);
+      }
+    }
+  }
+
+  private static int argmax(float[] l) {
+    int b = 0;
+    for (int i = 1; i < l.length; i++) {
+      if (l[i] > l[b]) {
+        b = i;
+      }
+    }
+    return b;
   }
 }

@@ -81,15 +81,20 @@ public final class LlamaWeights {
 
   /** Maps every tensor the forward pass needs and checks its shape against {@code c}. */
   public static LlamaWeights load(GgufReader r, LlamaConfig c, boolean vector) {
+    return load(r, c, vector, vector);
+  }
+
+  /** {@code nativeKernels}: let quantized matrices use {@link NativeKernels} where they are loaded. */
+  public static LlamaWeights load(GgufReader r, LlamaConfig c, boolean vector, boolean nativeKernels) {
     for (GgufTensorInfo t : r.tensors()) {
       if (t.name().endsWith(".bias")) {
         throw new UnsupportedFormatException(r.file() + ": tensor '" + t.name() + "'",
             "bias tensors are not supported by the CPU runtime");
       }
     }
-    QMatrix embd = matrix(r, "token_embd.weight", c.dim(), c.vocabSize(), vector);
+    QMatrix embd = matrix(r, "token_embd.weight", c.dim(), c.vocabSize(), vector, nativeKernels);
     QMatrix out = r.tensor("output.weight").isPresent()
-        ? matrix(r, "output.weight", c.dim(), c.vocabSize(), vector)
+        ? matrix(r, "output.weight", c.dim(), c.vocabSize(), vector, nativeKernels)
         : embd;
     float[] outNorm = vector(r, "output_norm.weight", c.dim());
     float[] ropeFreqs = r.tensor("rope_freqs.weight").isPresent()
@@ -98,22 +103,22 @@ public final class LlamaWeights {
     for (int i = 0; i < c.layers(); i++) {
       String p = "blk." + i + ".";
       float[] attnNorm = vector(r, p + "attn_norm.weight", c.dim());
-      QMatrix wq = matrix(r, p + "attn_q.weight", c.dim(), c.qDim(), vector);
-      QMatrix wk = matrix(r, p + "attn_k.weight", c.dim(), c.kvDim(), vector);
-      QMatrix wv = matrix(r, p + "attn_v.weight", c.dim(), c.kvDim(), vector);
-      QMatrix wo = matrix(r, p + "attn_output.weight", c.qDim(), c.dim(), vector);
+      QMatrix wq = matrix(r, p + "attn_q.weight", c.dim(), c.qDim(), vector, nativeKernels);
+      QMatrix wk = matrix(r, p + "attn_k.weight", c.dim(), c.kvDim(), vector, nativeKernels);
+      QMatrix wv = matrix(r, p + "attn_v.weight", c.dim(), c.kvDim(), vector, nativeKernels);
+      QMatrix wo = matrix(r, p + "attn_output.weight", c.qDim(), c.dim(), vector, nativeKernels);
       float[] ffnNorm = vector(r, p + "ffn_norm.weight", c.dim());
       if (c.moe()) {
         layers.add(new Layer(attnNorm, wq, wk, wv, wo, ffnNorm, null, null, null,
-            matrix(r, p + "ffn_gate_inp.weight", c.dim(), c.experts(), vector),
-            experts(r, p + "ffn_gate_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector),
-            experts(r, p + "ffn_up_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector),
-            experts(r, p + "ffn_down_exps.weight", c.ffnDim(), c.dim(), c.experts(), vector)));
+            matrix(r, p + "ffn_gate_inp.weight", c.dim(), c.experts(), vector, nativeKernels),
+            experts(r, p + "ffn_gate_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector, nativeKernels),
+            experts(r, p + "ffn_up_exps.weight", c.dim(), c.ffnDim(), c.experts(), vector, nativeKernels),
+            experts(r, p + "ffn_down_exps.weight", c.ffnDim(), c.dim(), c.experts(), vector, nativeKernels)));
       } else {
         layers.add(new Layer(attnNorm, wq, wk, wv, wo, ffnNorm,
-            matrix(r, p + "ffn_gate.weight", c.dim(), c.ffnDim(), vector),
-            matrix(r, p + "ffn_up.weight", c.dim(), c.ffnDim(), vector),
-            matrix(r, p + "ffn_down.weight", c.ffnDim(), c.dim(), vector)));
+            matrix(r, p + "ffn_gate.weight", c.dim(), c.ffnDim(), vector, nativeKernels),
+            matrix(r, p + "ffn_up.weight", c.dim(), c.ffnDim(), vector, nativeKernels),
+            matrix(r, p + "ffn_down.weight", c.ffnDim(), c.dim(), vector, nativeKernels)));
       }
     }
     return new LlamaWeights(embd, out, outNorm, ropeFreqs, List.copyOf(layers));
@@ -149,25 +154,26 @@ public final class LlamaWeights {
     return n;
   }
 
-  static QMatrix matrix(GgufReader r, String name, int cols, int rows, boolean vector) {
+  static QMatrix matrix(GgufReader r, String name, int cols, int rows, boolean vector, boolean nativeKernels) {
     GgufTensorInfo t = require(r, name);
     long[] ne = t.ne();
     if (ne.length != 2 || ne[0] != cols || ne[1] != rows) {
       throw new GgufFormatException(r.file() + ": tensor '" + name + "'", "shape " + java.util.Arrays.toString(ne)
           + " does not match the hyper-parameters, expected [" + cols + ", " + rows + "]");
     }
-    return new QMatrix(name, t.type(), r.tensorData(name), rows, cols, vector);
+    return new QMatrix(name, t.type(), r.tensorData(name), rows, cols, vector, nativeKernels);
   }
 
   /** A stacked expert tensor {@code ne = [cols, rows, experts]} as one matrix of {@code experts * rows} rows. */
-  static QMatrix experts(GgufReader r, String name, int cols, int rows, int experts, boolean vector) {
+  static QMatrix experts(GgufReader r, String name, int cols, int rows, int experts, boolean vector,
+      boolean nativeKernels) {
     GgufTensorInfo t = require(r, name);
     long[] ne = t.ne();
     if (ne.length != 3 || ne[0] != cols || ne[1] != rows || ne[2] != experts) {
       throw new GgufFormatException(r.file() + ": tensor '" + name + "'", "shape " + java.util.Arrays.toString(ne)
           + " does not match the hyper-parameters, expected [" + cols + ", " + rows + ", " + experts + "]");
     }
-    return new QMatrix(name, t.type(), r.tensorData(name), rows * experts, cols, vector);
+    return new QMatrix(name, t.type(), r.tensorData(name), rows * experts, cols, vector, nativeKernels);
   }
 
   static float[] vector(GgufReader r, String name, int n) {

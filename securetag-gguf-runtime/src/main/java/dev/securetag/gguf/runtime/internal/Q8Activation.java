@@ -26,11 +26,17 @@ import dev.securetag.gguf.GgmlType;
 public final class Q8Activation {
   private final int n;
   final short[] q0;
+  /** {@link #q0} as bytes: the native kernels' operand. */
+  final byte[] q0b;
   final float[] d0;
   final float[] s0;
   final short[] qk;
+  /** {@link #qk} as bytes: the native kernels' operand. */
+  final byte[] qkb;
   final float[] dk;
   final int[] bsum16;
+  /** {@link #bsum16} as 16-bit values (at most 16 x 127 in magnitude): the native kernels' operand. */
+  final short[] bsum16s;
   final int[] bsum32;
   private final float[] x;
   private final float[] f0;
@@ -45,12 +51,15 @@ public final class Q8Activation {
     this.x = new float[n];
     // Slack: the Q4_0/Q5_0 kernels read a full vector at value 32b + 16 of the last block.
     this.q0 = new short[n + 32];
+    this.q0b = new byte[n + 32];
     this.d0 = new float[(n + 31) / 32];
     this.s0 = new float[(n + 31) / 32];
     boolean k = n % 256 == 0;
     this.qk = k ? new short[n] : null;
+    this.qkb = k ? new byte[n] : null;
     this.dk = k ? new float[n / 256] : null;
     this.bsum16 = k ? new int[n / 16] : null;
+    this.bsum16s = k ? new short[n / 16] : null;
     this.bsum32 = k ? new int[n / 32] : null;
     this.f0 = new float[n];
     this.fk = k ? new float[n] : null;
@@ -94,7 +103,7 @@ public final class Q8Activation {
       if (n % 32 != 0) {
         throw new IllegalStateException("q8_0 needs a multiple of 32 values, got " + n);
       }
-      quantizeQ8_0(x, n, q0, d0, s0);
+      quantizeQ8_0(x, n, q0, q0b, d0, s0);
       has0 = true;
     }
     return this;
@@ -106,7 +115,7 @@ public final class Q8Activation {
       if (qk == null) {
         throw new IllegalStateException("q8_K needs a multiple of 256 values, got " + n);
       }
-      quantizeQ8_K(x, n, qk, dk, bsum16, bsum32);
+      quantizeQ8_K(x, n, qk, qkb, dk, bsum16, bsum16s, bsum32);
       hasK = true;
     }
     return this;
@@ -141,7 +150,7 @@ public final class Q8Activation {
    * {@code _mm256_round_ps(.., _MM_ROUND_NEAREST)} (ties to even) after multiplying by {@code 127 / amax}, which
    * differs from the reference quantizer only on exact ties. {@code s} is q8_1's {@code fp16(d * sum(q))}.
    */
-  static void quantizeQ8_0(float[] x, int n, short[] q, float[] d, float[] s) {
+  static void quantizeQ8_0(float[] x, int n, short[] q, byte[] qb, float[] d, float[] s) {
     for (int b = 0; b < n / 32; b++) {
       int o = 32 * b;
       float amax = 0;
@@ -154,6 +163,7 @@ public final class Q8Activation {
       for (int j = 0; j < 32; j++) {
         int v = (int) Math.rint(x[o + j] * id);
         q[o + j] = (short) v;
+        qb[o + j] = (byte) v;
         sum += v;
       }
       d[b] = Half.f16ToFloat(Half.floatToF16(df));
@@ -162,7 +172,8 @@ public final class Q8Activation {
   }
 
   /** {@code quantize_row_q8_K_ref}. */
-  static void quantizeQ8_K(float[] x, int n, short[] q, float[] d, int[] bsum16, int[] bsum32) {
+  static void quantizeQ8_K(float[] x, int n, short[] q, byte[] qb, float[] d, int[] bsum16, short[] bsum16s,
+      int[] bsum32) {
     for (int b = 0; b < n / 256; b++) {
       int o = 256 * b;
       float max = 0;
@@ -177,11 +188,14 @@ public final class Q8Activation {
       if (amax == 0f) {
         d[b] = 0;
         java.util.Arrays.fill(q, o, o + 256, (short) 0);
+        java.util.Arrays.fill(qb, o, o + 256, (byte) 0);
       } else {
         float iscale = -127f / max;
         for (int j = 0; j < 256; j++) {
           // nearest_int: round half to even, exact for |v| < 2^22.
-          q[o + j] = (short) Math.min(127, (int) Math.rint(iscale * x[o + j]));
+          int v = Math.min(127, (int) Math.rint(iscale * x[o + j]));
+          q[o + j] = (short) v;
+          qb[o + j] = (byte) v;
         }
         d[b] = 1 / iscale;
       }
@@ -191,6 +205,7 @@ public final class Q8Activation {
           sum += q[o + 16 * j + i];
         }
         bsum16[16 * b + j] = sum;
+        bsum16s[16 * b + j] = (short) sum;
       }
       for (int j = 0; j < 8; j++) {
         bsum32[8 * b + j] = bsum16[16 * b + 2 * j] + bsum16[16 * b + 2 * j + 1];

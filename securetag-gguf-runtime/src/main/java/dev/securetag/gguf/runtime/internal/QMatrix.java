@@ -25,8 +25,19 @@ public final class QMatrix {
   private final int rowBytes;
   private final boolean vector;
   private final boolean integer;
+  private final int nativeKind;
 
+  /** A matrix whose products use the native kernels where they are available and {@code vector} is set. */
   public QMatrix(String name, GgmlType type, ByteBuffer data, int rows, int cols, boolean vector) {
+    this(name, type, data, rows, cols, vector, vector);
+  }
+
+  /**
+   * {@code vector}: Java Vector API kernels (else the scalar references); {@code allowNative}: {@link #dotRows} uses
+   * {@link NativeKernels} when they are loaded, the type has one and the data is a direct (mapped) buffer.
+   */
+  public QMatrix(String name, GgmlType type, ByteBuffer data, int rows, int cols, boolean vector,
+      boolean allowNative) {
     if (!type.canQuantize()) {
       throw new UnsupportedFormatException("tensor '" + name + "'", "ggml type " + type
           + " is not supported by the CPU runtime (supported: F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q4_K,"
@@ -40,6 +51,12 @@ public final class QMatrix {
     this.rowBytes = (int) type.rowBytes(cols);
     this.vector = vector && Kernels.AVAILABLE;
     this.integer = Q8Activation.hasIntegerDot(type);
+    this.nativeKind = allowNative && NativeKernels.available() && data.isDirect() ? NativeKernels.kind(type) : -1;
+  }
+
+  /** True when {@link #dotRows} runs the native kernel of this matrix's type. */
+  public boolean nativeKernel() {
+    return nativeKind >= 0;
   }
 
   public String name() {
@@ -151,6 +168,43 @@ public final class QMatrix {
       default:
         return dotScalar(off, a);
     }
+  }
+
+  /**
+   * Rows {@code [from, to)} times {@code a} into {@code out[outOff..outOff + to - from)}: one native call for the
+   * whole range where {@link #nativeKernel()}, else {@link #dot(int, Q8Activation, float[])} row by row.
+   */
+  public void dotRows(int from, int to, Q8Activation a, float[] out, int outOff, float[] scratch) {
+    if (nativeKind >= 0 && to > from) {
+      int done;
+      if (usesQ8K()) {
+        a.q8_K();
+        done = NativeKernels.rows(nativeKind, data, (long) from * rowBytes, rowBytes, to - from, cols, a.qkb, a.dk,
+            a.bsum16s, out, outOff);
+      } else {
+        a.q8_0();
+        done = NativeKernels.rows(nativeKind, data, (long) from * rowBytes, rowBytes, to - from, cols, a.q0b, a.d0,
+            null, out, outOff);
+      }
+      if (done == 0) {
+        return;
+      }
+    }
+    for (int r = from; r < to; r++) {
+      out[outOff + r - from] = dot(r, a, scratch);
+    }
+  }
+
+  /**
+   * Rows {@code [from, to)} times every activation of {@code x} by the native batched kernel, into
+   * {@code out[outOff + t * outStride + r - from]}; false (nothing written) where this matrix has no native kernel.
+   */
+  boolean dotRowsBatch(int from, int to, Q8Batch x, float[] out, int outOff, int outStride) {
+    if (nativeKind < 0 || x.k != usesQ8K() || x.cols != cols) {
+      return false;
+    }
+    return to <= from || NativeKernels.batch(nativeKind, data, (long) from * rowBytes, rowBytes, to - from, cols,
+        x.size, x.q, x.d, x.k ? x.bsum : null, out, outOff, outStride) == 0;
   }
 
   /** The scalar integer reference of each type (ggml's generic {@code ggml_vec_dot_*_q8_*}). */

@@ -26,6 +26,8 @@ public final class Transformer {
   private final double[] invFreq;
   private final ThreadLocal<float[]> scratch;
   private final ThreadLocal<float[][]> rowScratch;
+  /** Packed batch activations and products for the native batched kernels, per calling (session) thread. */
+  private final ThreadLocal<Q8Batch> nativeBatch;
 
   public Transformer(LlamaConfig c, LlamaWeights w, LoraAdapter lora, Parallel par) {
     this.c = c;
@@ -40,6 +42,8 @@ public final class Transformer {
     int maxCols = Math.max(Math.max(c.dim(), c.ffnDim()), c.qDim());
     this.scratch = ThreadLocal.withInitial(() -> new float[maxCols]);
     this.rowScratch = ThreadLocal.withInitial(() -> new float[ROW_GROUP][maxCols]);
+    int maxRows = Math.max(maxCols, c.kvDim());
+    this.nativeBatch = ThreadLocal.withInitial(() -> new Q8Batch(MAX_BATCH, maxCols, maxRows));
   }
 
   public LlamaConfig config() {
@@ -271,6 +275,7 @@ public final class Transformer {
       int total = 0;
       for (QMatrix m : ms) {
         total += m.rows();
+        prepare(m, in[0]);
       }
       par.forRange(total, 2, (from, to) -> {
         float[] s = scratch.get();
@@ -286,6 +291,10 @@ public final class Transformer {
     } else {
       for (int i = 0; i < ms.length; i++) {
         QMatrix m = ms[i];
+        if (m.nativeKernel()) {
+          nativeMatmat(m, 0, m.rows(), in, n, outs[i]);
+          continue;
+        }
         float[][] xs = new float[n][];
         for (int b = 0; b < n; b++) {
           xs[b] = m.batchInput(in[b]);
@@ -299,10 +308,45 @@ public final class Transformer {
     }
   }
 
+  /**
+   * Quantizes {@code a} to the grid {@code m} multiplies with before a parallel region: the grids are computed
+   * lazily, and computing one inside the region would let workers race on it.
+   */
+  private static void prepare(QMatrix m, Q8Activation a) {
+    if (m.integer()) {
+      if (m.usesQ8K()) {
+        a.q8_K();
+      } else {
+        a.q8_0();
+      }
+    }
+  }
+
   /** Rows {@code [lo, hi)} of the matrix block starting at {@code rowBase}, times one activation, into {@code out}. */
   private static void matvec(QMatrix m, int rowBase, int lo, int hi, Q8Activation a, float[] out, float[] s) {
-    for (int r = lo; r < hi; r++) {
-      out[r] = m.dot(rowBase + r, a, s);
+    m.dotRows(rowBase + lo, rowBase + hi, a, out, lo, s);
+  }
+
+  /**
+   * Rows {@code [rowBase, rowBase + rows)} times {@code n} inputs by the native batched kernel (each weight block
+   * unpacked once per four tokens, 8-bit multiply-adds) into {@code out[b][0..rows)}.
+   */
+  private void nativeMatmat(QMatrix m, int rowBase, int rows, Q8Activation[] in, int n, float[][] out) {
+    // Quantizing 64 activations is a few percent of a batch's work: spread it over the threads too.
+    par.forRange(n, 1, (from, to) -> {
+      for (int b = from; b < to; b++) {
+        prepare(m, in[b]);
+      }
+    });
+    Q8Batch xb = nativeBatch.get().fill(m, in, n);
+    float[] flat = xb.out;
+    par.forRange(rows, ROW_GROUP, (from, to) -> {
+      if (!m.dotRowsBatch(rowBase + from, rowBase + to, xb, flat, from, rows)) {
+        throw new IllegalStateException("native batched kernel refused " + m);
+      }
+    });
+    for (int b = 0; b < n; b++) {
+      System.arraycopy(flat, b * rows, out[b], 0, rows);
     }
   }
 
@@ -367,6 +411,8 @@ public final class Transformer {
     boolean adapted = lora != null && (lora.get(gate.name()) != null || lora.get(up.name()) != null);
     if (n == 1) {
       Q8Activation a = in[0];
+      prepare(gate, a);
+      prepare(up, a);
       float[] g0 = g[0];
       float[] u0 = u[0];
       par.forRange(ffn, 2, (from, to) -> {
@@ -379,6 +425,9 @@ public final class Transformer {
           }
         }
       });
+    } else if (gate.nativeKernel() && up.nativeKernel()) {
+      nativeMatmat(gate, rowBase, ffn, in, n, g);
+      nativeMatmat(up, rowBase, ffn, in, n, u);
     } else {
       float[][] xg = new float[n][];
       float[][] xu = new float[n][];
@@ -460,7 +509,10 @@ public final class Transformer {
   private void expertDown(QMatrix down, int rowBase, Q8Activation[] in, int n, float[][] out) {
     int dim = c.dim();
     if (n == 1) {
+      prepare(down, in[0]);
       par.forRange(dim, 2, (from, to) -> matvec(down, rowBase, from, to, in[0], out[0], scratch.get()));
+    } else if (down.nativeKernel()) {
+      nativeMatmat(down, rowBase, dim, in, n, out);
     } else {
       float[][] xs = new float[n][];
       for (int b = 0; b < n; b++) {

@@ -218,7 +218,13 @@ void ST_FN(st_q6_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
  * batch runs at the rate of the multiply-add units rather than of the unpacking. Activation t starts at xq + t * n,
  * its block scales at xd + t * (n / block) and its 16-value sums at bsum16 + t * (n / 16).
  */
+#ifdef ST_VNNI
+#define ST_T 8 /* 32 vector registers: eight tokens' accumulators stay in them */
+#else
 #define ST_T 4
+#endif
+/* Q8_0 keeps eight blocks' weights in registers, so four tokens at a time. */
+#define ST_T0 4
 
 void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, int batch, const int8_t *xq,
                           const float *xd, const int16_t *bsum16, float *out, size_t out_stride) {
@@ -232,11 +238,10 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
   for (; t0 + ST_T <= batch; t0 += ST_T) {
     for (int r = 0; r < rows; r++) {
       const uint8_t *row = w + (size_t)r * row_bytes;
-      __m256 acc[ST_T], accm[ST_T];
-#pragma GCC unroll 4
+      __m256 acc[ST_T];
+#pragma GCC unroll 8
       for (int t = 0; t < ST_T; t++) {
         acc[t] = _mm256_setzero_ps();
-        accm[t] = _mm256_setzero_ps();
       }
       for (int b = 0; b < nb; b++) {
         const uint8_t *x = row + 144 * b;
@@ -254,7 +259,7 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
         float d = h2f(x);
         float dmin = h2f(x + 2);
         __m256i sumi[ST_T];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int t = 0; t < ST_T; t++) {
           sumi[t] = _mm256_setzero_si256();
         }
@@ -266,7 +271,7 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
           __m256i hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
           __m256i slo = _mm256_shuffle_epi8(sc16, plo);
           __m256i shi = _mm256_shuffle_epi8(sc16, phi);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
           for (int t = 0; t < ST_T; t++) {
             const int8_t *q8 = xq + (size_t)(t0 + t) * n + 256 * b + 64 * c;
             __m256i p0 = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)q8));
@@ -276,18 +281,18 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
           plo = _mm256_add_epi8(plo, pick_step);
           phi = _mm256_add_epi8(phi, pick_step);
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int t = 0; t < ST_T; t++) {
           float dx = xd[(size_t)(t0 + t) * nb + b];
           __m256i msum = _mm256_madd_epi16(
               mins16, _mm256_loadu_si256((const __m256i *)(bsum16 + (size_t)(t0 + t) * (n / 16) + 16 * b)));
-          accm[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * dx), accm[t]);
+          acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(dmin * dx), acc[t]);
           acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(d * dx), acc[t]);
         }
       }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int t = 0; t < ST_T; t++) {
-        out[(size_t)(t0 + t) * out_stride + r] = hsum(_mm256_sub_ps(acc[t], accm[t]));
+        out[(size_t)(t0 + t) * out_stride + r] = hsum(acc[t]);
       }
     }
   }
@@ -313,11 +318,10 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
   for (; t0 + ST_T <= batch; t0 += ST_T) {
     for (int r = 0; r < rows; r++) {
       const uint8_t *row = w + (size_t)r * row_bytes;
-      __m256 acc[ST_T], accc[ST_T];
-#pragma GCC unroll 4
+      __m256 acc[ST_T];
+#pragma GCC unroll 8
       for (int t = 0; t < ST_T; t++) {
         acc[t] = _mm256_setzero_ps();
-        accc[t] = _mm256_setzero_ps();
       }
       for (int b = 0; b < nb; b++) {
         const uint8_t *ql = row + 210 * b;
@@ -327,7 +331,7 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
         __m256i halves[2] = {_mm256_permute2x128_si256(sc16, sc16, 0x00),
                              _mm256_permute2x128_si256(sc16, sc16, 0x11)};
         __m256i sumi[ST_T];
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int t = 0; t < ST_T; t++) {
           sumi[t] = _mm256_setzero_si256();
         }
@@ -344,7 +348,7 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
           __m256i pick = pick0;
           for (int k = 0; k < 4; k++) {
             __m256i s = _mm256_shuffle_epi8(halves[h], pick);
-#pragma GCC unroll 4
+#pragma GCC unroll 8
             for (int t = 0; t < ST_T; t++) {
               const int8_t *q8 = xq + (size_t)(t0 + t) * n + 256 * b + 128 * h + 32 * k;
               __m256i p = _mm256_maddubs_epi16(u[k], _mm256_loadu_si256((const __m256i *)q8));
@@ -353,18 +357,18 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
             pick = _mm256_add_epi8(pick, step);
           }
         }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
         for (int t = 0; t < ST_T; t++) {
           float dd = d * xd[(size_t)(t0 + t) * nb + b];
           __m256i corr = _mm256_madd_epi16(
               sc16, _mm256_loadu_si256((const __m256i *)(bsum16 + (size_t)(t0 + t) * (n / 16) + 16 * b)));
-          accc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(corr), _mm256_set1_ps(32 * dd), accc[t]);
+          acc[t] = _mm256_fnmadd_ps(_mm256_cvtepi32_ps(corr), _mm256_set1_ps(32 * dd), acc[t]);
           acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sumi[t]), _mm256_set1_ps(dd), acc[t]);
         }
       }
-#pragma GCC unroll 4
+#pragma GCC unroll 8
       for (int t = 0; t < ST_T; t++) {
-        out[(size_t)(t0 + t) * out_stride + r] = hsum(_mm256_sub_ps(acc[t], accc[t]));
+        out[(size_t)(t0 + t) * out_stride + r] = hsum(acc[t]);
       }
     }
   }
@@ -378,33 +382,84 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
   }
 }
 
+/* The 8 lanes of each of p[0..7] summed: lane j of the result is the sum of p[j]. */
+static inline __m256i sum8x8(const __m256i p[8]) {
+  __m256i a = _mm256_hadd_epi32(_mm256_hadd_epi32(p[0], p[1]), _mm256_hadd_epi32(p[2], p[3]));
+  __m256i b = _mm256_hadd_epi32(_mm256_hadd_epi32(p[4], p[5]), _mm256_hadd_epi32(p[6], p[7]));
+  return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+/*
+ * Q8_0 batch: eight blocks at a time, their integer sums gathered into one vector so that the per-block float
+ * scaling is one multiply-add per 256 values and token rather than one per 32.
+ */
 void ST_FN(st_q8_0_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, int batch, const int8_t *xq,
                           const float *xd, const int16_t *bsum16, float *out, size_t out_stride) {
-  (void)bsum16;
   int nb = n / 32;
+#ifndef ST_VNNI
+  (void)bsum16;
+#endif
+  int nb8 = nb / 8 * 8;
   int t0 = 0;
-  for (; t0 + ST_T <= batch; t0 += ST_T) {
+  for (; t0 + ST_T0 <= batch; t0 += ST_T0) {
     for (int r = 0; r < rows; r++) {
       const uint8_t *row = w + (size_t)r * row_bytes;
-      __m256 acc[ST_T];
+      __m256 acc[ST_T0];
 #pragma GCC unroll 4
-      for (int t = 0; t < ST_T; t++) {
+      for (int t = 0; t < ST_T0; t++) {
         acc[t] = _mm256_setzero_ps();
       }
-      for (int b = 0; b < nb; b++) {
+      int b = 0;
+      for (; b < nb8; b += 8) {
+        __m256i wv[8], aw[8];
+        uint16_t dh[8];
+        for (int j = 0; j < 8; j++) {
+          const uint8_t *x = row + 34 * (b + j);
+          wv[j] = _mm256_loadu_si256((const __m256i *)(x + 2));
+#ifdef ST_VNNI
+          aw[j] = _mm256_xor_si256(wv[j], _mm256_set1_epi8((char)0x80)); /* w + 128 */
+#else
+          aw[j] = _mm256_sign_epi8(wv[j], wv[j]);
+#endif
+          dh[j] = (uint16_t)(x[0] | (x[1] << 8));
+        }
+        __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)dh));
+#pragma GCC unroll 4
+        for (int t = 0; t < ST_T0; t++) {
+          const int8_t *q8 = xq + (size_t)(t0 + t) * n + 32 * b;
+          __m256i p[8];
+          for (int j = 0; j < 8; j++) {
+            __m256i s = _mm256_loadu_si256((const __m256i *)(q8 + 32 * j));
+#ifdef ST_VNNI
+            p[j] = dot_u8s8(_mm256_setzero_si256(), aw[j], s);
+#else
+            p[j] = dot_u8s8(_mm256_setzero_si256(), aw[j], _mm256_sign_epi8(s, wv[j]));
+#endif
+          }
+          __m256i sums = sum8x8(p);
+#ifdef ST_VNNI
+          /* sum((w + 128) x) - 128 sum(x): bsum16 holds the 32-value sums of the q8_0 activations here. */
+          __m256i bs = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(bsum16 + (size_t)(t0 + t) * nb + b)));
+          sums = _mm256_sub_epi32(sums, _mm256_slli_epi32(bs, 7));
+#endif
+          __m256 dd = _mm256_mul_ps(dw, _mm256_loadu_ps(xd + (size_t)(t0 + t) * nb + b));
+          acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sums), dd, acc[t]);
+        }
+      }
+      for (; b < nb; b++) {
         const uint8_t *x = row + 34 * b;
         __m256i wv = _mm256_loadu_si256((const __m256i *)(x + 2));
         __m256i aw = _mm256_sign_epi8(wv, wv);
         float d = h2f(x);
 #pragma GCC unroll 4
-        for (int t = 0; t < ST_T; t++) {
+        for (int t = 0; t < ST_T0; t++) {
           __m256i s = _mm256_loadu_si256((const __m256i *)(xq + (size_t)(t0 + t) * n + 32 * b));
           __m256i p = dot_u8s8(_mm256_setzero_si256(), aw, _mm256_sign_epi8(s, wv));
           acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(d * xd[(size_t)(t0 + t) * nb + b]), acc[t]);
         }
       }
 #pragma GCC unroll 4
-      for (int t = 0; t < ST_T; t++) {
+      for (int t = 0; t < ST_T0; t++) {
         out[(size_t)(t0 + t) * out_stride + r] = hsum(acc[t]);
       }
     }

@@ -3,7 +3,8 @@ package dev.securetag.gguf.runtime.internal;
 /**
  * The activations of a prompt batch on one 8-bit grid, laid out one after another for the native batched kernels
  * ({@link NativeKernels}): token t's values at {@code q[t * cols]}, its block scales at {@code d[t * blocks]} and, on
- * the q8_K grid, its 16-value sums at {@code bsum[t * cols / 16]}. Allocated once per thread for the largest width
+ * the q8_K grid, its 16-value sums at {@code bsum[t * cols / 16]} (on the q8_0 grid its 32-value sums at
+ * {@code bsum[t * cols / 32]}). Allocated once per thread for the largest width
  * and batch.
  */
 final class Q8Batch {
@@ -39,6 +40,14 @@ final class Q8Batch {
         a.q8_0();
         System.arraycopy(a.q0b, 0, q, t * cols, cols);
         System.arraycopy(a.d0, 0, d, t * (cols / 32), cols / 32);
+        // The 32-value sums: the VNNI Q8_0 kernel offsets weights to unsigned and subtracts 128 x these.
+        for (int b = 0; b < cols / 32; b++) {
+          int sum = 0;
+          for (int i = 32 * b; i < 32 * b + 32; i++) {
+            sum += a.q0b[i];
+          }
+          bsum[t * (cols / 32) + b] = (short) sum;
+        }
       }
     }
     return this;

@@ -204,7 +204,7 @@ public final class QMatrix {
       return false;
     }
     return to <= from || NativeKernels.batch(nativeKind, data, (long) from * rowBytes, rowBytes, to - from, cols,
-        x.size, x.q, x.d, x.k ? x.bsum : null, out, outOff, outStride) == 0;
+        x.size, x.q, x.d, x.bsum, out, outOff, outStride) == 0;
   }
 
   /** The scalar integer reference of each type (ggml's generic {@code ggml_vec_dot_*_q8_*}). */

@@ -27,11 +27,9 @@ typedef void (*st_batch_fn)(const uint8_t *w, size_t row_bytes, int rows, int n,
 ST_DECLARE(avx2)
 ST_DECLARE(vnni)
 ST_DECLARE_BATCH(avx2, q8_0)
-ST_DECLARE_BATCH(avx2, q4_0)
 ST_DECLARE_BATCH(avx2, q4_k)
 ST_DECLARE_BATCH(avx2, q6_k)
 ST_DECLARE_BATCH(vnni, q8_0)
-ST_DECLARE_BATCH(vnni, q4_0)
 ST_DECLARE_BATCH(vnni, q4_k)
 ST_DECLARE_BATCH(vnni, q6_k)
 

@@ -473,15 +473,3 @@ void ST_FN(st_q8_0_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
     }
   }
 }
-
-void ST_FN(st_q4_0_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, int batch, const int8_t *xq,
-                          const float *xd, const int16_t *bsum16, float *out, size_t out_stride) {
-  (void)bsum16;
-  int nb = n / 32;
-  for (int t = 0; t < batch; t++) {
-    for (int r = 0; r < rows; r++) {
-      ST_FN(st_q4_0_rows)(w + (size_t)r * row_bytes, row_bytes, 1, n, xq + (size_t)t * n, xd + (size_t)t * nb, NULL,
-                          out + (size_t)t * out_stride + r);
-    }
-  }
-}

@@ -16,7 +16,6 @@ static int level = -1;
 
 static void set_avx2_batch(void) {
   batch_table[ST_Q8_0] = st_q8_0_batch_avx2;
-  batch_table[ST_Q4_0] = st_q4_0_batch_avx2;
   batch_table[ST_Q4_K] = st_q4_k_batch_avx2;
   batch_table[ST_Q6_K] = st_q6_k_batch_avx2;
 }
@@ -31,7 +30,6 @@ static int pick_level(void) {
     table[ST_Q4_K] = st_q4_k_rows_vnni;
     table[ST_Q6_K] = st_q6_k_rows_vnni;
     batch_table[ST_Q8_0] = st_q8_0_batch_vnni;
-    batch_table[ST_Q4_0] = st_q4_0_batch_vnni;
     batch_table[ST_Q4_K] = st_q4_k_batch_vnni;
     batch_table[ST_Q6_K] = st_q6_k_batch_vnni;
     return 2;
@@ -116,7 +114,8 @@ JNIEXPORT jint JNICALL Java_dev_securetag_gguf_runtime_internal_NativeKernels_ba
     JNIEnv *env, jclass cls, jint kind, jobject buffer, jlong offset, jint rowBytes, jint rows, jint n, jint batch,
     jbyteArray xq, jfloatArray xd, jshortArray bsum16, jfloatArray out, jint outOff, jint outStride) {
   (void)cls;
-  if (kind < 0 || kind >= ST_KINDS || level < 1) {
+  /* Q4_0 has no batched kernel: a row-at-a-time one is slower than the Java float batch. */
+  if (kind < 0 || kind >= ST_KINDS || level < 1 || batch_table[kind] == NULL) {
     return -1;
   }
   uint8_t *base = (uint8_t *)(*env)->GetDirectBufferAddress(env, buffer);

@@ -7,7 +7,7 @@ package dev.securetag.gguf.runtime.internal;
  * {@code bsum[t * cols / 32]}). Allocated once per thread for the largest width
  * and batch.
  */
-final class Q8Batch {
+public final class Q8Batch {
   final byte[] q;
   final float[] d;
   final short[] bsum;
@@ -17,15 +17,20 @@ final class Q8Batch {
   int size;
   boolean k;
 
-  Q8Batch(int capacity, int maxCols, int maxRows) {
+  public Q8Batch(int capacity, int maxCols, int maxRows) {
     this.q = new byte[capacity * maxCols];
     this.d = new float[capacity * ((maxCols + 31) / 32)];
     this.bsum = new short[capacity * (maxCols / 16)];
     this.out = new float[capacity * maxRows];
   }
 
+  /** The product buffer, {@code out()[t * rows + r]}. */
+  public float[] out() {
+    return out;
+  }
+
   /** Quantizes {@code in[0..n)} to the grid of {@code m} (q8_K for K-quants, else q8_0) and packs them. */
-  Q8Batch fill(QMatrix m, Q8Activation[] in, int n) {
+  public Q8Batch fill(QMatrix m, Q8Activation[] in, int n) {
     k = m.usesQ8K();
     cols = in[0].length();
     size = n;

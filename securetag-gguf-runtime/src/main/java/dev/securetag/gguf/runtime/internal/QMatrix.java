@@ -59,6 +59,14 @@ public final class QMatrix {
     return nativeKind >= 0;
   }
 
+  /**
+   * True when {@link #dotRowsBatch} runs a native batched kernel (Q8_0, Q4_K, Q6_K; Q4_0 has none, its batches take
+   * the Java float kernel).
+   */
+  public boolean nativeBatchKernel() {
+    return nativeKind >= 0 && nativeKind != NativeKernels.Q4_0;
+  }
+
   public String name() {
     return name;
   }
@@ -199,8 +207,8 @@ public final class QMatrix {
    * Rows {@code [from, to)} times every activation of {@code x} by the native batched kernel, into
    * {@code out[outOff + t * outStride + r - from]}; false (nothing written) where this matrix has no native kernel.
    */
-  boolean dotRowsBatch(int from, int to, Q8Batch x, float[] out, int outOff, int outStride) {
-    if (nativeKind < 0 || x.k != usesQ8K() || x.cols != cols) {
+  public boolean dotRowsBatch(int from, int to, Q8Batch x, float[] out, int outOff, int outStride) {
+    if (!nativeBatchKernel() || x.k != usesQ8K() || x.cols != cols) {
       return false;
     }
     return to <= from || NativeKernels.batch(nativeKind, data, (long) from * rowBytes, rowBytes, to - from, cols,

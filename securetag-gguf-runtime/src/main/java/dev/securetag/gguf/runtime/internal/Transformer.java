@@ -291,7 +291,7 @@ public final class Transformer {
     } else {
       for (int i = 0; i < ms.length; i++) {
         QMatrix m = ms[i];
-        if (m.nativeKernel()) {
+        if (m.nativeBatchKernel()) {
           nativeMatmat(m, 0, m.rows(), in, n, outs[i]);
           continue;
         }
@@ -425,7 +425,7 @@ public final class Transformer {
           }
         }
       });
-    } else if (gate.nativeKernel() && up.nativeKernel()) {
+    } else if (gate.nativeBatchKernel() && up.nativeBatchKernel()) {
       nativeMatmat(gate, rowBase, ffn, in, n, g);
       nativeMatmat(up, rowBase, ffn, in, n, u);
     } else {
@@ -511,7 +511,7 @@ public final class Transformer {
     if (n == 1) {
       prepare(down, in[0]);
       par.forRange(dim, 2, (from, to) -> matvec(down, rowBase, from, to, in[0], out[0], scratch.get()));
-    } else if (down.nativeKernel()) {
+    } else if (down.nativeBatchKernel()) {
       nativeMatmat(down, rowBase, dim, in, n, out);
     } else {
       float[][] xs = new float[n][];

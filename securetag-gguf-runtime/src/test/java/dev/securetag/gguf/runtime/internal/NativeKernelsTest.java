@@ -88,7 +88,7 @@ class NativeKernelsTest {
 
   @ParameterizedTest(name = "{0} x {1} columns, batch {2}, {3}")
   @CsvSource({
-      "Q8_0, 1024, 9, best", "Q8_0, 1056, 4, avx2", "Q4_0, 1024, 5, best", "Q4_0, 1056, 3, avx2",
+      "Q8_0, 1024, 9, best", "Q8_0, 1056, 4, avx2", "Q8_0, 2816, 13, best", "Q8_0, 2816, 5, avx2",
       "Q4_K, 1024, 9, best", "Q4_K, 2816, 4, best", "Q4_K, 1024, 7, avx2", "Q4_K, 2816, 1, avx2",
       "Q6_K, 1024, 9, best", "Q6_K, 2816, 8, best", "Q6_K, 1024, 6, avx2", "Q6_K, 2816, 2, avx2"})
   void batchedRowsEqualTheScalarIntegerReferenceForEveryToken(GgmlType type, int cols, int batch, String level) {
@@ -153,6 +153,13 @@ class NativeKernelsTest {
     Arrays.fill(out, Float.NaN);
     q5.dotRows(0, 2, a, out, 0, new float[cols]);
     assertThat(out).containsExactly(0f, 0f);
+    // Q4_0 rows go native one token at a time; its batches stay in the faster Java float kernel.
+    ByteBuffer q40 = ByteBuffer.allocateDirect((int) GgmlType.Q4_0.rowBytes(cols));
+    QMatrix q4_0 = new QMatrix("w", GgmlType.Q4_0, q40, 1, cols, true);
+    assertThat(q4_0.nativeKernel()).isTrue();
+    assertThat(q4_0.nativeBatchKernel()).isFalse();
+    assertThat(q4_0.dotRowsBatch(0, 1, new Q8Batch(1, cols, 1).fill(q4_0, new Q8Activation[] {a}, 1), new float[1], 0,
+        1)).isFalse();
     ByteBuffer q4 = ByteBuffer.allocateDirect((int) GgmlType.Q4_K.rowBytes(cols));
     assertThat(new QMatrix("w", GgmlType.Q4_K, q4, 1, cols, true, false).nativeKernel()).isFalse();
     assertThat(new QMatrix("w", GgmlType.Q4_K, q4, 1, cols, true).nativeKernel()).isTrue();

@@ -103,6 +103,27 @@ void ST_FN(st_q4_0_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
 }
 
 /*
+ * get_scale_min_k4 for all eight sub-blocks of a Q4_K block at once, from its 12 scale bytes: 6-bit scales 0-3 and
+ * mins 0-3 are the low bits of bytes 0-7; 4-7 take their low four bits from bytes 8-11 and the top two from the high
+ * bits of bytes 0-7. Scales as a 16-bit vector in both 128-bit lanes; mins each twice (for the two 16-value sums of
+ * their sub-block), as 16-bit lanes.
+ */
+static inline void q4k_scales(const uint8_t *s, __m256i *sc16, __m256i *mins16) {
+  uint32_t s0, s1, s2;
+  memcpy(&s0, s, 4);
+  memcpy(&s1, s + 4, 4);
+  memcpy(&s2, s + 8, 4);
+  uint64_t scales = (uint64_t)(s0 & 0x3F3F3F3Fu) |
+                    ((uint64_t)((s2 & 0x0F0F0F0Fu) | ((s0 >> 6) & 0x03030303u) << 4) << 32);
+  uint64_t mins = (uint64_t)(s1 & 0x3F3F3F3Fu) |
+                  ((uint64_t)(((s2 >> 4) & 0x0F0F0F0Fu) | ((s1 >> 6) & 0x03030303u) << 4) << 32);
+  const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
+  *mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mins), dup));
+  __m256i sc = _mm256_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales));
+  *sc16 = _mm256_permute2x128_si256(sc, sc, 0x00);
+}
+
+/*
  * Q4_K (144-byte blocks of 256: fp16 d, fp16 dmin, 12 bytes of 6-bit scales and mins, 128 bytes of nibbles; chunk c
  * of 32 bytes holds sub-block 2c in its low nibbles and 2c + 1 in its high ones):
  * d * sum_j sc_j * sum(q * x) - dmin * sum_j m_j * (bsum of sub-block j). Both sums stay in vectors; a row is
@@ -116,30 +137,17 @@ void ST_FN(st_q4_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
   const __m256i pick_lo = _mm256_set1_epi16(0x0100);
   const __m256i pick_step = _mm256_set1_epi16(0x0404);
   const __m256i pick_hi = _mm256_set1_epi16(0x0302);
-  // Each min twice: it applies to the two 16-value sums of its sub-block.
-  const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
   for (int r = 0; r < rows; r++) {
     const uint8_t *row = w + (size_t)r * row_bytes;
     __m256 acc = _mm256_setzero_ps();
     __m256 accm = _mm256_setzero_ps();
     for (int b = 0; b < nb; b++) {
       const uint8_t *x = row + 144 * b;
-      uint32_t s0, s1, s2;
-      memcpy(&s0, x + 4, 4);
-      memcpy(&s1, x + 8, 4);
-      memcpy(&s2, x + 12, 4);
-      // get_scale_min_k4 for all eight at once: 6-bit scales 0-3 and mins 0-3 are the low bits of bytes 0-7; 4-7
-      // take their low four bits from bytes 8-11 and the top two from the high bits of bytes 0-7.
-      uint64_t scales = (uint64_t)(s0 & 0x3F3F3F3Fu) |
-                        ((uint64_t)((s2 & 0x0F0F0F0Fu) | ((s0 >> 6) & 0x03030303u) << 4) << 32);
-      uint64_t mins = (uint64_t)(s1 & 0x3F3F3F3Fu) |
-                      ((uint64_t)(((s2 >> 4) & 0x0F0F0F0Fu) | ((s1 >> 6) & 0x03030303u) << 4) << 32);
+      __m256i sc16, mins16;
+      q4k_scales(x + 4, &sc16, &mins16);
       float dx = xd[b];
-      __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mins), dup));
       __m256i msum = _mm256_madd_epi16(mins16, _mm256_loadu_si256((const __m256i *)(bsum16 + 16 * b)));
       accm = _mm256_fmadd_ps(_mm256_cvtepi32_ps(msum), _mm256_set1_ps(h2f(x + 2) * dx), accm);
-      __m256i sc16 = _mm256_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales));
-      sc16 = _mm256_permute2x128_si256(sc16, sc16, 0x00);
       const int8_t *q8 = xq + 256 * b;
       __m256i sumi = _mm256_setzero_si256();
       __m256i plo = pick_lo;
@@ -233,7 +241,6 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
   const __m256i pick_lo = _mm256_set1_epi16(0x0100);
   const __m256i pick_step = _mm256_set1_epi16(0x0404);
   const __m256i pick_hi = _mm256_set1_epi16(0x0302);
-  const __m128i dup = _mm_set_epi8(7, 7, 6, 6, 5, 5, 4, 4, 3, 3, 2, 2, 1, 1, 0, 0);
   int t0 = 0;
   for (; t0 + ST_T <= batch; t0 += ST_T) {
     for (int r = 0; r < rows; r++) {
@@ -245,17 +252,8 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
       }
       for (int b = 0; b < nb; b++) {
         const uint8_t *x = row + 144 * b;
-        uint32_t s0, s1, s2;
-        memcpy(&s0, x + 4, 4);
-        memcpy(&s1, x + 8, 4);
-        memcpy(&s2, x + 12, 4);
-        uint64_t scales = (uint64_t)(s0 & 0x3F3F3F3Fu) |
-                          ((uint64_t)((s2 & 0x0F0F0F0Fu) | ((s0 >> 6) & 0x03030303u) << 4) << 32);
-        uint64_t mins = (uint64_t)(s1 & 0x3F3F3F3Fu) |
-                        ((uint64_t)(((s2 >> 4) & 0x0F0F0F0Fu) | ((s1 >> 6) & 0x03030303u) << 4) << 32);
-        __m256i mins16 = _mm256_cvtepu8_epi16(_mm_shuffle_epi8(_mm_cvtsi64_si128((long long)mins), dup));
-        __m256i sc16 = _mm256_cvtepu8_epi16(_mm_cvtsi64_si128((long long)scales));
-        sc16 = _mm256_permute2x128_si256(sc16, sc16, 0x00);
+        __m256i sc16, mins16;
+        q4k_scales(x + 4, &sc16, &mins16);
         float d = h2f(x);
         float dmin = h2f(x + 2);
         __m256i sumi[ST_T];

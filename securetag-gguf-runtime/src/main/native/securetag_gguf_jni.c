@@ -45,6 +45,29 @@ static int pick_level(void) {
   return 0;
 }
 
+/* The activation and output arrays of one call, pinned for its duration (no allocation, no JNI calls inside). */
+typedef struct {
+  jbyte *q;
+  jfloat *d;
+  jshort *bs;
+  jfloat *o;
+} pinned;
+
+static int pin(JNIEnv *env, pinned *p, jbyteArray xq, jfloatArray xd, jshortArray bsum16, jfloatArray out) {
+  p->q = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
+  p->d = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
+  p->bs = bsum16 != NULL ? (*env)->GetPrimitiveArrayCritical(env, bsum16, NULL) : NULL;
+  p->o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
+  return p->q != NULL && p->d != NULL && p->o != NULL && (bsum16 == NULL || p->bs != NULL);
+}
+
+static void unpin(JNIEnv *env, pinned *p, jbyteArray xq, jfloatArray xd, jshortArray bsum16, jfloatArray out) {
+  if (p->o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, p->o, 0);
+  if (p->bs != NULL) (*env)->ReleasePrimitiveArrayCritical(env, bsum16, p->bs, JNI_ABORT);
+  if (p->d != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, p->d, JNI_ABORT);
+  if (p->q != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, p->q, JNI_ABORT);
+}
+
 /* 0: no usable instruction set (the Java kernels run), 1: AVX2, 2: AVX-512 VNNI. */
 JNIEXPORT jint JNICALL Java_dev_securetag_gguf_runtime_internal_NativeKernels_level(JNIEnv *env, jclass cls) {
   (void)env;
@@ -92,17 +115,12 @@ JNIEXPORT jint JNICALL Java_dev_securetag_gguf_runtime_internal_NativeKernels_ro
   if (base == NULL) {
     return -1;
   }
-  jbyte *q = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
-  jfloat *d = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
-  jshort *bs = bsum16 != NULL ? (*env)->GetPrimitiveArrayCritical(env, bsum16, NULL) : NULL;
-  jfloat *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
-  if (q != NULL && d != NULL && o != NULL && (bsum16 == NULL || bs != NULL)) {
-    table[kind](base + offset, (size_t)rowBytes, rows, n, (const int8_t *)q, d, (const int16_t *)bs, o + outOff);
+  pinned p;
+  if (pin(env, &p, xq, xd, bsum16, out)) {
+    table[kind](base + offset, (size_t)rowBytes, rows, n, (const int8_t *)p.q, p.d, (const int16_t *)p.bs,
+                p.o + outOff);
   }
-  if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
-  if (bs != NULL) (*env)->ReleasePrimitiveArrayCritical(env, bsum16, bs, JNI_ABORT);
-  if (d != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, d, JNI_ABORT);
-  if (q != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, q, JNI_ABORT);
+  unpin(env, &p, xq, xd, bsum16, out);
   return 0;
 }
 
@@ -122,17 +140,11 @@ JNIEXPORT jint JNICALL Java_dev_securetag_gguf_runtime_internal_NativeKernels_ba
   if (base == NULL) {
     return -1;
   }
-  jbyte *q = (*env)->GetPrimitiveArrayCritical(env, xq, NULL);
-  jfloat *d = (*env)->GetPrimitiveArrayCritical(env, xd, NULL);
-  jshort *bs = bsum16 != NULL ? (*env)->GetPrimitiveArrayCritical(env, bsum16, NULL) : NULL;
-  jfloat *o = (*env)->GetPrimitiveArrayCritical(env, out, NULL);
-  if (q != NULL && d != NULL && o != NULL && (bsum16 == NULL || bs != NULL)) {
-    batch_table[kind](base + offset, (size_t)rowBytes, rows, n, batch, (const int8_t *)q, d, (const int16_t *)bs,
-                      o + outOff, (size_t)outStride);
+  pinned p;
+  if (pin(env, &p, xq, xd, bsum16, out)) {
+    batch_table[kind](base + offset, (size_t)rowBytes, rows, n, batch, (const int8_t *)p.q, p.d,
+                      (const int16_t *)p.bs, p.o + outOff, (size_t)outStride);
   }
-  if (o != NULL) (*env)->ReleasePrimitiveArrayCritical(env, out, o, 0);
-  if (bs != NULL) (*env)->ReleasePrimitiveArrayCritical(env, bsum16, bs, JNI_ABORT);
-  if (d != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xd, d, JNI_ABORT);
-  if (q != NULL) (*env)->ReleasePrimitiveArrayCritical(env, xq, q, JNI_ABORT);
+  unpin(env, &p, xq, xd, bsum16, out);
   return 0;
 }

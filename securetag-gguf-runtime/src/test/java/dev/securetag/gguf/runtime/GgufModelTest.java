@@ -551,7 +551,7 @@ class GgufModelTest {
         // Same integers, other float order: 1e-7 of the scale, except where a value lands within float rounding of
         // an 8-bit activation's rounding boundary and moves by one step in one path (seen once in these steps:
         // 9e-4 of the scale, every logit a little).
-        assertThat(argmax(la)).as(type + " step " + step + " argmax").isEqualTo(argmax(lb));
+        assertThat(Sampler.argmax(la)).as(type + " step " + step + " argmax").isEqualTo(Sampler.argmax(lb));
         for (int i = 0; i < la.length; i++) {
           assertThat((double) la[i]).as(type + " step " + step + " logit " + i).isCloseTo(lb[i], within(1e-2 * scale));
         }
@@ -560,15 +560,5 @@ class GgufModelTest {
         lb = b.eval(next);
       }
     }
-  }
-
-  private static int argmax(float[] l) {
-    int b = 0;
-    for (int i = 1; i < l.length; i++) {
-      if (l[i] > l[b]) {
-        b = i;
-      }
-    }
-    return b;
   }
 }

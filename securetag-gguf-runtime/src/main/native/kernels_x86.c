@@ -170,14 +170,29 @@ void ST_FN(st_q4_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
 }
 
 /*
+ * The four 32-value runs of half h of a Q6_K block as unsigned 6-bit values (q, 0..63): low nibbles from ql, the two
+ * high bits from qh (run k takes bits 2k..2k+1 of each qh byte).
+ */
+static inline void q6k_unpack(const uint8_t *ql, const uint8_t *qh, int h, __m256i u[4]) {
+  const __m256i m4 = _mm256_set1_epi8(0x0F);
+  const __m256i m30 = _mm256_set1_epi8(0x30);
+  __m256i qa = _mm256_loadu_si256((const __m256i *)(ql + 64 * h));
+  __m256i qc = _mm256_loadu_si256((const __m256i *)(ql + 64 * h + 32));
+  __m256i hq = _mm256_loadu_si256((const __m256i *)(qh + 32 * h));
+  u[0] = _mm256_or_si256(_mm256_and_si256(qa, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 4), m30));
+  u[1] = _mm256_or_si256(_mm256_and_si256(qc, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 2), m30));
+  u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4), _mm256_and_si256(hq, m30));
+  u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qc, 4), m4),
+                         _mm256_and_si256(_mm256_srli_epi16(hq, 2), m30));
+}
+
+/*
  * Q6_K (210-byte blocks of 256: ql[128] low nibbles, qh[64] 2-bit highs, 16 int8 scales, fp16 d; values q - 32 with
  * q in 0..63): d * (sum_g sc_g * sum(q * x) - 32 * sum_g sc_g * bsum_g) over 16 groups of 16.
  */
 void ST_FN(st_q6_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, const int8_t *xq, const float *xd,
                          const int16_t *bsum16, float *out) {
   int nb = n / 256;
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   // A 32-value run k spans groups 2k and 2k + 1: lanes 0-7 of its 16-bit pair sums take scale 2k, lanes 8-15 2k + 1.
   const __m256i pick0 = _mm256_set_epi16(0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0100,
                                          0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100);
@@ -198,15 +213,8 @@ void ST_FN(st_q6_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
       const int8_t *q8 = xq + 256 * b;
       __m256i sumi = _mm256_setzero_si256();
       for (int h = 0; h < 2; h++) {
-        __m256i qa = _mm256_loadu_si256((const __m256i *)(ql + 64 * h));
-        __m256i qc = _mm256_loadu_si256((const __m256i *)(ql + 64 * h + 32));
-        __m256i hq = _mm256_loadu_si256((const __m256i *)(qh + 32 * h));
         __m256i u[4];
-        u[0] = _mm256_or_si256(_mm256_and_si256(qa, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 4), m30));
-        u[1] = _mm256_or_si256(_mm256_and_si256(qc, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 2), m30));
-        u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4), _mm256_and_si256(hq, m30));
-        u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qc, 4), m4),
-                               _mm256_and_si256(_mm256_srli_epi16(hq, 2), m30));
+        q6k_unpack(ql, qh, h, u);
         __m256i pick = pick0;
         for (int k = 0; k < 4; k++) {
           __m256i p = _mm256_maddubs_epi16(u[k], _mm256_loadu_si256((const __m256i *)(q8 + 128 * h + 32 * k)));
@@ -307,8 +315,6 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
 void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, int batch, const int8_t *xq,
                           const float *xd, const int16_t *bsum16, float *out, size_t out_stride) {
   int nb = n / 256;
-  const __m256i m4 = _mm256_set1_epi8(0x0F);
-  const __m256i m30 = _mm256_set1_epi8(0x30);
   const __m256i pick0 = _mm256_set_epi16(0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0302, 0x0100,
                                          0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100, 0x0100);
   const __m256i step = _mm256_set1_epi16(0x0404);
@@ -334,15 +340,8 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
           sumi[t] = _mm256_setzero_si256();
         }
         for (int h = 0; h < 2; h++) {
-          __m256i qa = _mm256_loadu_si256((const __m256i *)(ql + 64 * h));
-          __m256i qc = _mm256_loadu_si256((const __m256i *)(ql + 64 * h + 32));
-          __m256i hq = _mm256_loadu_si256((const __m256i *)(qh + 32 * h));
           __m256i u[4];
-          u[0] = _mm256_or_si256(_mm256_and_si256(qa, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 4), m30));
-          u[1] = _mm256_or_si256(_mm256_and_si256(qc, m4), _mm256_and_si256(_mm256_slli_epi16(hq, 2), m30));
-          u[2] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qa, 4), m4), _mm256_and_si256(hq, m30));
-          u[3] = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(qc, 4), m4),
-                                 _mm256_and_si256(_mm256_srli_epi16(hq, 2), m30));
+          q6k_unpack(ql, qh, h, u);
           __m256i pick = pick0;
           for (int k = 0; k < 4; k++) {
             __m256i s = _mm256_shuffle_epi8(halves[h], pick);

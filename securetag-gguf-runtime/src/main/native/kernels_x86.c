@@ -228,6 +228,14 @@ void ST_FN(st_q6_k_rows)(const uint8_t *w, size_t row_bytes, int rows, int n, co
   }
 }
 
+/* Tokens left over after the groups of a batch: the row kernel, one row at a time into a strided output. */
+static void one_token(st_rows_fn f, const uint8_t *w, size_t row_bytes, int rows, int n, const int8_t *xq,
+                      const float *xd, const int16_t *bsum16, float *out) {
+  for (int r = 0; r < rows; r++) {
+    f(w + (size_t)r * row_bytes, row_bytes, 1, n, xq, xd, bsum16, out + r);
+  }
+}
+
 /*
  * Batched products (prompt processing): rows [0, rows) times `batch` activations, out[t * out_stride + r]. Each
  * weight block is unpacked once for four tokens (the unpacking costs as much as one token's multiply-adds), so a
@@ -303,12 +311,8 @@ void ST_FN(st_q4_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
     }
   }
   for (; t0 < batch; t0++) {
-    float col[1];
-    for (int r = 0; r < rows; r++) {
-      ST_FN(st_q4_k_rows)(w + (size_t)r * row_bytes, row_bytes, 1, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb,
-                          bsum16 + (size_t)t0 * (n / 16), col);
-      out[(size_t)t0 * out_stride + r] = col[0];
-    }
+    one_token(ST_FN(st_q4_k_rows), w, row_bytes, rows, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb, bsum16 + (size_t)t0 * (n / 16),
+              out + (size_t)t0 * out_stride);
   }
 }
 
@@ -370,12 +374,8 @@ void ST_FN(st_q6_k_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
     }
   }
   for (; t0 < batch; t0++) {
-    float col[1];
-    for (int r = 0; r < rows; r++) {
-      ST_FN(st_q6_k_rows)(w + (size_t)r * row_bytes, row_bytes, 1, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb,
-                          bsum16 + (size_t)t0 * (n / 16), col);
-      out[(size_t)t0 * out_stride + r] = col[0];
-    }
+    one_token(ST_FN(st_q6_k_rows), w, row_bytes, rows, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb, bsum16 + (size_t)t0 * (n / 16),
+              out + (size_t)t0 * out_stride);
   }
 }
 
@@ -462,11 +462,7 @@ void ST_FN(st_q8_0_batch)(const uint8_t *w, size_t row_bytes, int rows, int n, i
     }
   }
   for (; t0 < batch; t0++) {
-    float col[1];
-    for (int r = 0; r < rows; r++) {
-      ST_FN(st_q8_0_rows)(w + (size_t)r * row_bytes, row_bytes, 1, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb,
-                          NULL, col);
-      out[(size_t)t0 * out_stride + r] = col[0];
-    }
+    one_token(ST_FN(st_q8_0_rows), w, row_bytes, rows, n, xq + (size_t)t0 * n, xd + (size_t)t0 * nb, NULL,
+              out + (size_t)t0 * out_stride);
   }
 }

@@ -14,7 +14,11 @@ static st_rows_fn table[ST_KINDS];
 static st_batch_fn batch_table[ST_KINDS];
 static int level = -1;
 
-static void set_avx2_batch(void) {
+static void set_avx2(void) {
+  table[ST_Q8_0] = st_q8_0_rows_avx2;
+  table[ST_Q4_0] = st_q4_0_rows_avx2;
+  table[ST_Q4_K] = st_q4_k_rows_avx2;
+  table[ST_Q6_K] = st_q6_k_rows_avx2;
   batch_table[ST_Q8_0] = st_q8_0_batch_avx2;
   batch_table[ST_Q4_K] = st_q4_k_batch_avx2;
   batch_table[ST_Q6_K] = st_q6_k_batch_avx2;
@@ -35,11 +39,7 @@ static int pick_level(void) {
     return 2;
   }
   if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c")) {
-    table[ST_Q8_0] = st_q8_0_rows_avx2;
-    table[ST_Q4_0] = st_q4_0_rows_avx2;
-    table[ST_Q4_K] = st_q4_k_rows_avx2;
-    table[ST_Q6_K] = st_q6_k_rows_avx2;
-    set_avx2_batch();
+    set_avx2();
     return 1;
   }
   return 0;
@@ -87,11 +87,7 @@ JNIEXPORT jboolean JNICALL Java_dev_securetag_gguf_runtime_internal_NativeKernel
     return JNI_FALSE;
   }
   if (avx2) {
-    table[ST_Q8_0] = st_q8_0_rows_avx2;
-    table[ST_Q4_0] = st_q4_0_rows_avx2;
-    table[ST_Q4_K] = st_q4_k_rows_avx2;
-    table[ST_Q6_K] = st_q6_k_rows_avx2;
-    set_avx2_batch();
+    set_avx2();
     level = 1;
   } else {
     level = pick_level();
